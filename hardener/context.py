@@ -1,0 +1,172 @@
+"""What a transform sees: one pod spec, readable as data, editable by intent.
+
+``PodContext.set`` and ``append`` record an ``Edit`` and apply it to the
+working data at once, so the next transform sees the pod as it will be (the
+no-privileged transform runs before no-privilege-escalation and the latter
+sees ``privileged: false``). The working data after every transform is the
+"intended" document that verification compares the patched text against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from hardener.model import CHANGE, FINDING, SKIP, Edit, Path, Record, format_path
+from hardener.workloads import CONTAINER_LISTS, PodLocation, lookup
+
+
+@dataclass(frozen=True)
+class Container:
+    """A container of the pod: which list it is in, its index, its data."""
+
+    list_name: str
+    index: int
+    data: dict
+
+    @property
+    def path(self) -> Path:
+        return (self.list_name, self.index)
+
+    @property
+    def name(self) -> str:
+        name = self.data.get("name")
+        return name if isinstance(name, str) else f"{self.list_name}[{self.index}]"
+
+    def get(self, *path: Any) -> Any:
+        return lookup(self.data, path)
+
+
+class PodContext:
+    """One pod spec and the edits and records the transforms make to it."""
+
+    def __init__(self, location: PodLocation, document: Any, shared: set[int], record_base: dict) -> None:
+        self.location = location
+        self.document = document
+        self.shared = shared
+        self.record_base = record_base
+        self.transform_id = ""
+        self.edits: list[Edit] = []
+        self.records: list[Record] = []
+
+    @property
+    def spec(self) -> dict:
+        return lookup(self.document, self.location.pod_spec_path)
+
+    @property
+    def metadata(self) -> dict:
+        meta = lookup(self.document, self.location.pod_metadata_path or ())
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def is_windows(self) -> bool:
+        return lookup(self.spec, ("os", "name")) == "windows"
+
+    def get(self, *path: Any) -> Any:
+        """The value at ``path`` inside the pod spec, None when absent."""
+        return lookup(self.spec, path)
+
+    def containers(self) -> Iterator[Container]:
+        """Every container, init container and ephemeral container that is a mapping."""
+        for list_name in CONTAINER_LISTS:
+            items = self.spec.get(list_name)
+            if isinstance(items, list):
+                for index, item in enumerate(items):
+                    if isinstance(item, dict):
+                        yield Container(list_name, index, item)
+
+    # Edits ----------------------------------------------------------------
+
+    def set(self, path: Path, value: Any, message: str, container: Container | None = None) -> bool:
+        """Give the field at ``path`` (inside the pod spec or ``container``) ``value``."""
+        full = self._full_path(path, container)
+        parent = self._parent_for_edit(full, message, container)
+        if parent is None:
+            return False
+        before = parent.get(full[-1])
+        if before == value and type(before) is type(value):
+            return False
+        parent[full[-1]] = value
+        return self._record_edit(Edit("set", full, value), message, before, value, container)
+
+    def append(self, path: Path, value: Any, message: str, container: Container | None = None) -> bool:
+        """Add ``value`` to the list at ``path``, creating the list when it is missing."""
+        full = self._full_path(path, container)
+        parent = self._parent_for_edit(full, message, container)
+        if parent is None:
+            return False
+        current = parent.get(full[-1])
+        if current is None:
+            current = parent[full[-1]] = []
+        elif not isinstance(current, list) or id(current) in self.shared:
+            self.finding(f"{message}: not edited, the field is not a plain list", path, container)
+            return False
+        before = list(current)
+        current.append(value)
+        return self._record_edit(Edit("append", full, value), message, before, list(current), container)
+
+    def finding(self, message: str, path: Path = (), container: Container | None = None) -> None:
+        """Report something the transform will not fix (and why)."""
+        self._record(FINDING, message, self._full_path(path, container), None, None, container)
+
+    def skip(self, message: str, path: Path = (), container: Container | None = None) -> None:
+        """Report that the transform was not applied here, with the reason."""
+        self._record(SKIP, message, self._full_path(path, container), None, None, container)
+
+    # Internals ------------------------------------------------------------
+
+    def _full_path(self, path: Path, container: Container | None) -> Path:
+        base = self.location.pod_spec_path + (container.path if container else ())
+        return base + tuple(path)
+
+    def _parent_for_edit(self, full: Path, message: str, container: Container | None) -> dict | None:
+        """Walk to the mapping that holds the last step, creating mappings on the way.
+
+        Refuses (with a finding) when a step has the wrong shape or when the
+        walk enters data shared through YAML anchors or merge keys.
+        """
+        node: Any = self.document
+        missing_from = len(full) - 1
+        for depth, step in enumerate(full[:-1]):
+            if id(node) in self.shared:
+                return self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
+            child = node[step] if isinstance(step, int) else node.get(step)
+            if child is None and isinstance(step, str):
+                missing_from = depth
+                break
+            if not isinstance(child, (dict, list)):
+                where = format_path(full[: depth + 1])
+                return self._refuse(message, full, container, f"{where} is not a mapping")
+            node = child
+        if not isinstance(node, dict):
+            return self._refuse(message, full, container, "the parent field is not a mapping")
+        if id(node) in self.shared:
+            return self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
+        for step in full[missing_from:-1]:  # only now, once the edit is known to be possible
+            node[step] = {}
+            node = node[step]
+        return node
+
+    def _refuse(self, message: str, full: Path, container: Container | None, why: str) -> None:
+        self._record(FINDING, f"{message}: not edited, {why}", full, None, None, container)
+        return None
+
+    def _record_edit(self, edit: Edit, message: str, before: Any, after: Any, container: Container | None) -> bool:
+        self.edits.append(edit)
+        self._record(CHANGE, message, edit.path, before, after, container, edit)
+        return True
+
+    def _record(self, type_: str, message: str, path: Path, before: Any, after: Any, container: Container | None, edit: Edit | None = None) -> None:
+        self.records.append(
+            Record(
+                type=type_,  # type: ignore[arg-type]
+                transform=self.transform_id,
+                message=message,
+                path=path,
+                before=before,
+                after=after,
+                container=container.name if container else None,
+                edit=edit,
+                **self.record_base,
+            )
+        )

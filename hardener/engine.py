@@ -1,0 +1,115 @@
+"""The pipeline for one stream: split, classify, parse, transform, patch, verify.
+
+Documents that cannot hold a pod template are never parsed; documents with
+nothing to change are emitted as their original slice. Only a document with
+edits is spliced, and its splice is verified before it is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hardener.context import PodContext
+from hardener.errors import InputError
+from hardener.model import CHANGE, FINDING, SKIP, Record
+from hardener.patch import PatchError, patch
+from hardener.profile import Profile
+from hardener.stream import Chunk, split
+from hardener.textio import detect_newline
+from hardener.verify import verify
+from hardener.workloads import BUILTIN_KINDS, lookup, locate, mentions_kind
+from hardener.yamlnodes import compose, to_data
+
+_KIND_NAMES = frozenset(kind.kind for kind in BUILTIN_KINDS)
+_TEMPLATE_MARKERS = ("{{", "{%")
+
+
+@dataclass
+class StreamResult:
+    """The hardened text of one stream and every record about it."""
+
+    text: str
+    records: list[Record] = field(default_factory=list)
+    documents: int = 0
+    changed_documents: list[int] = field(default_factory=list)
+
+
+def harden_text(text: str, profile: Profile, file: str = "<stdin>") -> StreamResult:
+    """Harden every workload in ``text``; raise InputError for input we cannot read."""
+    newline = detect_newline(text)
+    result = StreamResult(text="")
+    pieces: list[str] = []
+    for chunk in split(text):
+        result.documents += chunk.is_document
+        if chunk.is_document and mentions_kind(chunk.text, _KIND_NAMES):
+            new_text, records = _harden_document(chunk, profile, file, newline)
+            if new_text != chunk.text:
+                result.changed_documents.append(chunk.index)  # type: ignore[arg-type]
+            pieces.append(new_text)
+            result.records.extend(records)
+        else:
+            pieces.append(chunk.text)
+    result.text = "".join(pieces)
+    return result
+
+
+def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) -> tuple[str, list[Record]]:
+    base = {"file": file, "document": chunk.index}
+    try:
+        root = compose(chunk.text, file=file, document=chunk.index, first_line=chunk.first_line)
+    except InputError as error:
+        if any(marker in chunk.text for marker in _TEMPLATE_MARKERS):
+            reason = "an unrendered template (it is not valid YAML); render it first, e.g. with helm template"
+            return chunk.text, [Record(SKIP, "", f"Skipped {reason}", line=error.line, **base)]
+        raise
+    view = to_data(root)
+    records: list[Record] = []
+    contexts: list[PodContext] = []
+    for location in locate(view.data):
+        obj = location.object
+        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        record_base = {
+            **base,
+            "line": _line_of(root, location.object_path, chunk.first_line),
+            "kind": obj.get("kind"),
+            "namespace": metadata.get("namespace") if isinstance(metadata.get("namespace"), str) else None,
+            "name": metadata.get("name") if isinstance(metadata.get("name"), str) else None,
+        }
+        spec = lookup(view.data, location.pod_spec_path)
+        if not isinstance(spec, dict):
+            what = "missing" if spec is None else f"a {type(spec).__name__}, not a mapping"
+            records.append(Record(FINDING, "", f"The pod spec at {'.'.join(location.workload.pod_spec)} is {what}; not hardened", location.pod_spec_path, **record_base))
+            continue
+        context = PodContext(location, view.data, view.shared, record_base)
+        for transform in profile.transforms:
+            context.transform_id = transform.id
+            if transform.linux_only and context.is_windows:
+                context.skip(f"Not applied: {transform.id} sets a field Kubernetes forbids on Windows pods")
+                continue
+            transform.apply(context)
+        contexts.append(context)
+    edits = [edit for context in contexts for edit in context.edits]
+    for context in contexts:
+        records.extend(context.records)
+    if not edits:
+        return chunk.text, records
+    try:
+        new_text, lines = patch(chunk.text, root, edits, newline)
+    except PatchError as error:
+        kept = [r for r in records if r.type != CHANGE]
+        kept.append(Record(FINDING, "", f"Document left unchanged: {error}", line=chunk.first_line + 1, **base))
+        return chunk.text, kept
+    line_of_edit = {id(edit): chunk.first_line + line + 1 for edit, line in zip(edits, lines)}
+    for record in records:
+        if record.edit is not None:
+            record.line = line_of_edit[id(record.edit)]
+    verify(new_text, view.data, file=file, document=chunk.index)
+    return new_text, records
+
+
+def _line_of(root, path, first_line: int) -> int:
+    """1-based line of the node at ``path`` (an object inside a List, or the root)."""
+    node = root
+    for step in path:
+        node = node.value[step] if isinstance(step, int) else dict((k.value, v) for k, v in node.value)[step]
+    return first_line + node.start_mark.line + 1

@@ -1,0 +1,62 @@
+"""Reading inputs and writing results without ever losing a byte.
+
+In-place writes go to a temporary file in the same directory, are fsynced,
+get the original file's mode, and replace the original atomically: a crash
+at any moment leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from hardener.errors import InputError
+
+STDIN = "-"
+
+
+def read_input(name: str) -> bytes:
+    """The bytes of a file, or of standard input for ``-``."""
+    if name == STDIN:
+        return sys.stdin.buffer.read()
+    path = Path(name)
+    try:
+        if path.is_dir():
+            raise InputError("is a directory; give the manifest files", file=name)
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", file=name) from None
+    except PermissionError:
+        raise InputError("permission denied (cannot read)", file=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+
+
+def write_atomic(name: str, data: bytes) -> None:
+    """Replace the file ``name`` with ``data`` atomically, keeping its mode."""
+    path = Path(name)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if not os.access(path, os.W_OK):
+            raise InputError("permission denied (file is read-only); not written", file=name)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".hardener", dir=path.parent)
+    except PermissionError:
+        raise InputError("permission denied (cannot write beside it); not written", file=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", file=name) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

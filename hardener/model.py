@@ -1,0 +1,80 @@
+"""The data that flows between transforms, the patcher and the reports.
+
+A transform never touches text: it produces ``Edit``s (plain data, like
+ruff's ``Edit``) and ``Record``s that explain them. The patcher turns edits
+into splices; the reports render records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Path = tuple[Any, ...]
+
+CHANGE, FINDING, SKIP = "change", "finding", "skip"
+RecordType = Literal["change", "finding", "skip"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A standard that asks for a setting (PSS control, CIS item, NSA/CISA, Azure Policy)."""
+
+    standard: str
+    id: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One semantic edit at a path from the document root.
+
+    ``set`` gives the field at ``path`` the scalar ``value``, creating the
+    mappings on the way; ``append`` adds ``value`` to the list at ``path``,
+    creating the list if it is missing.
+    """
+
+    op: Literal["set", "append"]
+    path: Path
+    value: Any
+
+
+@dataclass
+class Record:
+    """What happened to one field: a change made, a finding, or a skip.
+
+    ``line`` is 1-based in the input file: the edited node, or the node the
+    new field was inserted into. The transform's title, rationale,
+    references, safety and guidance come from the registry by ``transform``.
+    """
+
+    type: RecordType
+    transform: str
+    message: str
+    path: Path = ()
+    before: Any = None
+    after: Any = None
+    container: str | None = None
+    file: str = "<stdin>"
+    document: int | None = None
+    line: int | None = None
+    kind: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+    edit: Edit | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def path_text(self) -> str:
+        return format_path(self.path)
+
+
+def format_path(path: Path) -> str:
+    """``('spec', 'containers', 0, 'image')`` -> ``spec.containers[0].image``."""
+    text = ""
+    for step in path:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += ("." if text else "") + str(step)
+    return text

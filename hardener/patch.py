@@ -1,0 +1,359 @@
+"""Turn semantic edits into text splices on the original document.
+
+Nothing is re-serialized. Each edit is located in the node graph; then:
+
+* an existing scalar is replaced in place (its quoting kept for strings);
+* missing keys are rendered as new lines and inserted after the last line
+  of the mapping they belong to, at that mapping's own indentation, with the
+  document's own indent step and sequence style (``- x`` under its key, or
+  indented by two);
+* a flow collection (``{}``, ``[NET_RAW]``, JSON) gets flow entries in place;
+* an empty value (``securityContext:``) gets its block below the key.
+
+Everything outside the spliced ranges is copied byte for byte. When an edit
+cannot be placed with certainty (it would land inside an alias, say) the
+patcher raises ``PatchError`` and the document is left untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from hardener.model import Edit, Path
+from hardener.yamlnodes import mapping_get
+
+_PLAIN_SAFE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
+_RESERVED = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+
+class PatchError(Exception):
+    """An edit cannot be placed in the text with certainty."""
+
+
+@dataclass(frozen=True)
+class Splice:
+    start: int
+    end: int
+    text: str
+    depth: int = 0
+    """At one offset, deeper insertions go first: they close the inner block."""
+
+
+@dataclass
+class _Target:
+    """New content to add under one existing node."""
+
+    node: Node
+    key: Node | None  # the key node when ``node`` is an empty value
+    depth: int
+    content: Any  # dict of new entries, or list of new items
+    lines: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Style:
+    """How this document writes YAML, so inserted lines look like their neighbours."""
+
+    newline: str
+    indent: int
+    sequence_offset: int
+    json: bool
+
+
+def patch(text: str, root: Node, edits: list[Edit], newline: str = "\n") -> tuple[str, list[int]]:
+    """Apply ``edits`` to ``text``; return the new text and each edit's 0-based line."""
+    style = detect_style(root, text, newline)
+    splices: list[Splice] = []
+    targets: dict[int, _Target] = {}
+    lines: list[int] = []
+    for edit in edits:
+        trail, remaining = _walk(root, edit.path)
+        key, node = trail[-1]
+        if not remaining and edit.op == "set":
+            splices.append(_replace_scalar(text, node, edit.value, style))
+            lines.append(node.start_mark.line)
+            continue
+        if not remaining and edit.op == "append" and isinstance(node, SequenceNode):
+            target = targets.setdefault(id(node), _Target(node, key, len(trail), []))
+            target.content.append(edit.value)
+            lines.append(node.start_mark.line)
+            continue
+        value = [edit.value] if edit.op == "append" else edit.value
+        if not remaining:  # append onto an empty value: `drop:` with nothing after it
+            if not _is_empty(node):
+                raise PatchError(f"cannot add to {_describe(edit.path)}: it is not a list")
+            target = targets.setdefault(id(node), _Target(node, key, len(trail), []))
+            target.content.append(edit.value)
+        else:
+            if isinstance(node, MappingNode):
+                target = targets.setdefault(id(node), _Target(node, None, len(trail), {}))
+            elif _is_empty(node):
+                target = targets.setdefault(id(node), _Target(node, key, len(trail), {}))
+            else:
+                raise PatchError(f"cannot add {_describe(edit.path)}: {remaining[0]!r} would go into a value that is not a mapping")
+            _nest(target.content, remaining, value, edit.op)
+        lines.append((key or node).start_mark.line)
+    for target in targets.values():
+        splices.append(_render_target(text, target, style))
+    return _apply(text, splices), lines
+
+
+# Locating -----------------------------------------------------------------
+
+
+def _walk(root: Node, path: Path) -> tuple[list[tuple[Node | None, Node]], Path]:
+    """Follow ``path`` as far as it exists: the (key, node) trail and the rest."""
+    trail: list[tuple[Node | None, Node]] = [(None, root)]
+    node = root
+    for position, step in enumerate(path):
+        if isinstance(step, int):
+            if not isinstance(node, SequenceNode) or not 0 <= step < len(node.value):
+                raise PatchError(f"{_describe(path[: position + 1])} does not exist")
+            node = node.value[step]
+            trail.append((None, node))
+            continue
+        pair = mapping_get(node, step)
+        if pair is None:
+            return trail, path[position:]
+        trail.append(pair)
+        node = pair[1]
+    return trail, ()
+
+
+def _nest(tree: dict, path: Path, value: Any, op: str) -> None:
+    for step in path[:-1]:
+        tree = tree.setdefault(step, {})
+    last = path[-1]
+    if op == "append" and isinstance(tree.get(last), list):
+        tree[last].extend(value)
+    else:
+        tree[last] = value
+
+
+def _is_empty(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag.endswith(":null") and node.value in _NULLS and node.style in (None, "")
+
+
+def _describe(path: Path) -> str:
+    from hardener.model import format_path
+
+    return format_path(path)
+
+
+# Positions ----------------------------------------------------------------
+
+
+def _content_end(text: str, node: Node, key: Node | None = None) -> int:
+    """Offset just past the last character that belongs to ``node``."""
+    while True:
+        if isinstance(node, ScalarNode):
+            if _is_empty(node) and not node.value and key is not None:
+                return key.end_mark.index
+            if node.style in ("|", ">"):
+                body = text[node.start_mark.index : node.end_mark.index]
+                return node.start_mark.index + len(body.rstrip())
+            return node.end_mark.index
+        if node.flow_style or not node.value:
+            return node.end_mark.index
+        if isinstance(node, MappingNode):
+            key, child = node.value[-1]
+            if child.start_mark.index < key.start_mark.index:
+                raise PatchError(f"line {key.start_mark.line + 1}: the block ends with an alias")
+        else:
+            key, child = None, node.value[-1]
+            if child.start_mark.index < node.start_mark.index:
+                raise PatchError(f"line {node.start_mark.line + 1}: the list ends with an alias")
+        node = child
+
+
+def _line_after(text: str, offset: int) -> int:
+    """Start of the line after the one holding ``offset`` (or the end of the text)."""
+    newline = text.find("\n", offset)
+    return len(text) if newline < 0 else newline + 1
+
+
+def _dash_column(text: str, item: Node) -> int:
+    """Column of the ``-`` that introduces a block sequence item."""
+    index = item.start_mark.index - 1
+    while index >= 0 and text[index] in " \t":
+        index -= 1
+    if index < 0 or text[index] != "-":
+        raise PatchError(f"line {item.start_mark.line + 1}: cannot find the item's '-'")
+    return item.start_mark.column - (item.start_mark.index - index)
+
+
+def detect_style(root: Node, text: str, newline: str) -> Style:
+    """The indent step and sequence style most used in the document."""
+    steps: Counter[int] = Counter()
+    offsets: Counter[int] = Counter()
+    stack = [root]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or isinstance(node, ScalarNode):
+            continue
+        seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            stack.extend(node.value)
+            continue
+        for key, value in node.value:
+            stack.append(value)
+            if node.flow_style or value.start_mark.index < key.start_mark.index:
+                continue
+            if isinstance(value, MappingNode) and not value.flow_style and value.value:
+                steps[value.value[0][0].start_mark.column - key.start_mark.column] += 1
+            elif isinstance(value, SequenceNode) and not value.flow_style and value.value:
+                try:
+                    offsets[_dash_column(text, value.value[0]) - key.start_mark.column] += 1
+                except PatchError:
+                    pass
+    indent = max((s for s in steps if s > 0), key=lambda s: (steps[s], -s), default=2)
+    offset = max((o for o in offsets if o >= 0), key=lambda o: (offsets[o], -o), default=2)
+    is_json = isinstance(root, MappingNode) and bool(root.flow_style) and any(k.style == '"' for k, _ in root.value[:1])
+    return Style(newline=newline, indent=indent, sequence_offset=offset, json=is_json)
+
+
+# Rendering ----------------------------------------------------------------
+
+
+def render_scalar(value: Any, like: Node | None, style: Style) -> str:
+    """A scalar as YAML text, quoted like its neighbour ``like`` when it is a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    value = str(value)
+    quote = like.style if isinstance(like, ScalarNode) and like.style in ("'", '"') else None
+    if style.json or quote == '"':
+        return json.dumps(value)
+    if quote == "'":
+        return "'" + value.replace("'", "''") + "'"
+    if _PLAIN_SAFE.match(value) and not _RESERVED.match(value):
+        return value
+    return json.dumps(value)
+
+
+def _replace_scalar(text: str, node: Node, value: Any, style: Style) -> Splice:
+    if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
+        raise PatchError(f"line {node.start_mark.line + 1}: expected a plain value to replace")
+    return Splice(node.start_mark.index, node.end_mark.index, render_scalar(value, node, style))
+
+
+def _flow(value: Any, like_key: Node | None, like_value: Node | None, style: Style) -> str:
+    if isinstance(value, dict):
+        entries = [f"{render_scalar(k, like_key, style)}: {_flow(v, like_key, like_value, style)}" for k, v in value.items()]
+        return "{" + ", ".join(entries) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v, like_key, like_value, style) for v in value) + "]"
+    return render_scalar(value, like_value, style)
+
+
+def _block(content: Any, indent: int, style: Style) -> list[str]:
+    """New block-style lines for a mapping (dict) or a sequence (list) at ``indent``."""
+    pad = " " * indent
+    if isinstance(content, list):
+        return [f"{pad}- {_flow(item, None, None, style)}" for item in content]
+    lines = []
+    for key, value in content.items():
+        key_text = render_scalar(key, None, style)
+        if isinstance(value, dict) and value:
+            lines.append(f"{pad}{key_text}:")
+            lines.extend(_block(value, indent + style.indent, style))
+        elif isinstance(value, list) and value:
+            lines.append(f"{pad}{key_text}:")
+            lines.extend(_block(value, indent + style.sequence_offset, style))
+        else:
+            lines.append(f"{pad}{key_text}: {_flow(value, None, None, style)}")
+    return lines
+
+
+def _insert_lines(text: str, after: int, lines: list[str], depth: int, style: Style) -> Splice:
+    """Insert whole lines after the line that holds offset ``after``."""
+    at = _line_after(text, after)
+    body = style.newline.join(lines)
+    if at == len(text) and not text.endswith("\n"):
+        return Splice(at, at, style.newline + body, depth)  # keep the missing final newline missing
+    return Splice(at, at, body + style.newline, depth)
+
+
+def _render_target(text: str, target: _Target, style: Style) -> Splice:
+    node, content = target.node, target.content
+    if target.key is not None and _is_empty(node):
+        if node.value:  # an explicit null / ~: replace it with a flow value
+            return Splice(node.start_mark.index, node.end_mark.index, _flow(content, target.key, None, style), target.depth)
+        step = style.indent if isinstance(content, dict) else style.sequence_offset
+        return _insert_lines(text, target.key.end_mark.index, _block(content, target.key.start_mark.column + step, style), target.depth, style)
+    if isinstance(node, MappingNode):
+        items = list(content.items())
+        if node.flow_style:
+            like_key, like_value = (node.value[0] if node.value else (None, None))
+            entries = [f"{render_scalar(k, like_key, style)}: {_flow(v, like_key, like_value, style)}" for k, v in items]
+            return _flow_insert(text, node, [child for _, child in node.value], entries, target.depth, style, content)
+        return _insert_lines(text, _content_end(text, node), _block(content, node.value[0][0].start_mark.column, style), target.depth, style)
+    if isinstance(node, SequenceNode):
+        like = node.value[0] if node.value else None
+        entries = [_flow(item, None, like, style) for item in content]
+        if node.flow_style:
+            return _flow_insert(text, node, list(node.value), entries, target.depth, style, content)
+        column = _dash_column(text, node.value[0])
+        pad = " " * column
+        return _insert_lines(text, _content_end(text, node), [f"{pad}- {entry}" for entry in entries], target.depth, style)
+    raise PatchError(f"line {node.start_mark.line + 1}: cannot add to this value")
+
+
+def _own_line(text: str, node: Node) -> bool:
+    """Does ``node`` start its line (Helm's ``securityContext:`` newline ``{}``)?"""
+    line_start = text.rfind("\n", 0, node.start_mark.index) + 1
+    return not text[line_start : node.start_mark.index].strip()
+
+
+def _flow_insert(text: str, node: Node, children: list[Node], entries: list[str], depth: int, style: Style, content: Any = None) -> Splice:
+    """Add entries to a flow mapping or sequence, on one line or one per line as it is written."""
+    if not children and content is not None and not style.json and _own_line(text, node):
+        # `{}` alone on its line (what Helm's toYaml | nindent writes for empty values) becomes the
+        # block it stands for, at its own column: the natural output, and no `{...}` soup.
+        lines = _block(content, node.start_mark.column, style)
+        return Splice(node.start_mark.index, node.end_mark.index, style.newline.join(lines).lstrip(" "), depth)
+    if not children:
+        open_, close = text[node.start_mark.index], text[node.end_mark.index - 1]
+        return Splice(node.start_mark.index, node.end_mark.index, open_ + ", ".join(entries) + close, depth)
+    first = node.value[0][0] if isinstance(node, MappingNode) else node.value[0]
+    one_per_line = first.start_mark.line > node.start_mark.line
+    if one_per_line and isinstance(node, MappingNode):
+        # JSON-style: new keys go on lines of their own before the first key,
+        # so that no existing line has to gain a comma.
+        at = first.start_mark.index - first.start_mark.column
+        pad = " " * first.start_mark.column
+        return Splice(at, at, "".join(f"{pad}{entry},{style.newline}" for entry in entries), depth)
+    last = children[-1]
+    if last.start_mark.index < node.start_mark.index:
+        raise PatchError(f"line {node.start_mark.line + 1}: the collection ends with an alias")
+    end = _content_end(text, last)
+    if one_per_line:  # a list keeps its order: the new item goes last and the old last line gains a comma
+        pad = " " * first.start_mark.column
+        return Splice(end, end, "".join(f",{style.newline}{pad}{entry}" for entry in entries), depth)
+    return Splice(end, end, "".join(f", {entry}" for entry in entries), depth)
+
+
+def _apply(text: str, splices: list[Splice]) -> str:
+    """Splice from the end backwards; at one offset, deeper insertions come first."""
+    ordered = sorted(splices, key=lambda s: (s.start, -s.depth))
+    pieces: list[str] = []
+    position = 0
+    for splice in ordered:
+        if splice.start < position:
+            raise PatchError("two edits overlap")
+        pieces.append(text[position : splice.start])
+        pieces.append(splice.text)
+        position = splice.end
+    pieces.append(text[position:])
+    return "".join(pieces)

@@ -1,0 +1,178 @@
+"""Profiles: which transforms run, with which parameters.
+
+A profile is a small YAML file (yamllint's model): a shipped preset by bare
+name (``restricted``), or a path to a user file that ``extends:`` a preset
+or another file and overrides it:
+
+    extends: restricted
+    transforms:
+      read-only-root-filesystem: false          # off
+      automount-service-account-token:
+        override_explicit: true                 # parameters, checked
+
+Errors name the file, the transform and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from hardener.errors import ProfileError
+from hardener.registry import Registry, default_registry
+from hardener.transform import Transform
+
+DEFAULT_PROFILE = "restricted"
+_TOP_LEVEL_KEYS = {"name", "description", "extends", "transforms"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A resolved profile: the transforms to run, in run order, with their params."""
+
+    name: str
+    description: str
+    source: str
+    transforms: tuple[Transform, ...]
+
+    @property
+    def transform_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.transforms)
+
+
+def shipped_profiles() -> list[str]:
+    """Names of the profiles that ship with hardener."""
+    root = resources.files("hardener.profiles")
+    return sorted(entry.name[: -len(".yaml")] for entry in root.iterdir() if entry.name.endswith(".yaml"))
+
+
+def load_profile(name_or_path: str, registry: Registry | None = None) -> Profile:
+    """Resolve a shipped name or a file path into a Profile."""
+    registry = registry or default_registry()
+    raw, source = _resolve(name_or_path, registry, seen=())
+    transforms = []
+    for transform_id, params in sorted(raw["transforms"].items(), key=lambda item: registry.order(item[0])):
+        if params is False:
+            continue
+        cls = registry.get(transform_id)
+        transforms.append(cls(_build_params(cls, params, source)))
+    return Profile(
+        name=raw.get("name") or FsPath(source).stem,
+        description=raw.get("description") or "",
+        source=source,
+        transforms=tuple(transforms),
+    )
+
+
+def _resolve(name_or_path: str, registry: Registry, seen: tuple[str, ...]) -> tuple[dict, str]:
+    """Read one profile and everything it extends, merged (child wins)."""
+    text, source = _read(name_or_path, relative_to=FsPath(seen[-1]).parent if seen and FsPath(seen[-1]).exists() else None)
+    if source in seen:
+        raise ProfileError(f"{source}: 'extends' loops back: {' -> '.join(seen + (source,))}")
+    raw = _parse(text, source)
+    merged: dict[str, Any] = {"transforms": {}}
+    if "extends" in raw:
+        parent_name = raw["extends"]
+        if not isinstance(parent_name, str):
+            raise ProfileError(f"{source}: 'extends' must be a profile name or a path")
+        merged, _ = _resolve(parent_name, registry, seen + (source,))
+    for key in ("name", "description"):
+        if key in raw:
+            merged[key] = raw[key]
+    transforms = dict(merged["transforms"])
+    for transform_id, value in (raw.get("transforms") or {}).items():
+        if transform_id not in registry:
+            raise ProfileError(f"{source}: transforms: unknown transform {transform_id!r}; known: {', '.join(registry.ids())}")
+        transform_id = registry.canonical(transform_id)
+        if value is False:
+            transforms[transform_id] = False
+        elif value is True or value is None:
+            transforms[transform_id] = transforms.get(transform_id) or {}
+        elif isinstance(value, dict):
+            inherited = transforms.get(transform_id) or {}
+            transforms[transform_id] = {**inherited, **value}
+        else:
+            raise ProfileError(f"{source}: transforms: {transform_id}: expected true, false or a mapping of parameters")
+    merged["transforms"] = transforms
+    return merged, source
+
+
+def _read(name_or_path: str, relative_to: FsPath | None) -> tuple[str, str]:
+    looks_like_path = "/" in name_or_path or name_or_path.endswith((".yaml", ".yml")) or "\\" in name_or_path
+    if looks_like_path:
+        path = FsPath(name_or_path)
+        if not path.is_absolute() and relative_to is not None and (relative_to / path).exists():
+            path = relative_to / path
+        try:
+            return path.read_text(encoding="utf-8"), str(path)
+        except OSError as exc:
+            raise ProfileError(f"{name_or_path}: cannot read profile: {exc.strerror or exc}") from None
+    shipped = resources.files("hardener.profiles") / f"{name_or_path}.yaml"
+    if not shipped.is_file():
+        raise ProfileError(f"unknown profile {name_or_path!r}; shipped profiles: {', '.join(shipped_profiles())}, or give a file path")
+    return shipped.read_text(encoding="utf-8"), f"{name_or_path} (shipped)"
+
+
+def _parse(text: str, source: str) -> dict:
+    try:
+        raw = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        raise ProfileError(f"{source}: invalid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{source}: a profile is a mapping with 'transforms' (and optionally 'extends')")
+    unknown = set(raw) - _TOP_LEVEL_KEYS
+    if unknown:
+        raise ProfileError(f"{source}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_TOP_LEVEL_KEYS))}")
+    if raw.get("transforms") is not None and not isinstance(raw["transforms"], dict):
+        raise ProfileError(f"{source}: 'transforms' must be a mapping of transform id to settings")
+    return raw
+
+
+def _build_params(cls: type[Transform], given: dict, source: str) -> Any:
+    """Check ``given`` against the transform's Params dataclass and build it."""
+    fields = {f.name: f for f in dataclasses.fields(cls.Params)}
+    hints = typing.get_type_hints(cls.Params)
+    for key, value in given.items():
+        if key not in fields:
+            known = ", ".join(fields) or "none"
+            raise ProfileError(f"{source}: transforms: {cls.id}: unknown parameter {key!r} (parameters: {known})")
+        if not _type_ok(value, hints[key]):
+            raise ProfileError(f"{source}: transforms: {cls.id}: {key}: expected {_type_name(hints[key])}, got {value!r}")
+    converted = {k: tuple(v) if isinstance(v, list) and _origin(hints[k]) is tuple else v for k, v in given.items()}
+    return cls.Params(**converted)
+
+
+def _origin(hint: Any) -> Any:
+    return typing.get_origin(hint) or hint
+
+
+def _type_ok(value: Any, hint: Any) -> bool:
+    origin = _origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Union or str(origin) == "types.UnionType":
+        return any(_type_ok(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if origin in (list, tuple, frozenset, set):
+        item = args[0] if args else Any
+        return isinstance(value, list) and all(_type_ok(v, item) for v in value)
+    if hint is Any:
+        return True
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint in (int, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and (hint is float or isinstance(value, int))
+    if origin is dict:
+        return isinstance(value, dict)
+    return isinstance(value, origin) if isinstance(origin, type) else True
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")

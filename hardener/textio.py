@@ -1,0 +1,72 @@
+"""Bytes in, text out, and back again, exactly.
+
+Manifests arrive with a UTF-8 BOM, CRLF line endings or no final newline. We
+decode without translating newlines, remember the BOM and the encoding, and
+encode the result the same way, so a file that needs no change comes back
+byte-identical.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from hardener.errors import InputError
+
+_BOMS = (
+    # Longest first: the UTF-32 LE BOM starts with the UTF-16 LE one.
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How a file was encoded, so it can be written back the same way."""
+
+    codec: str = "utf-8"
+    bom: bytes = b""
+    newline: str = "\n"
+
+
+def decode(data: bytes, file: str = "<stdin>") -> tuple[str, Encoding]:
+    """Decode ``data`` keeping every newline as it is.
+
+    Raises InputError naming the line of the first undecodable byte, and for
+    binary input (NUL bytes in a file without a UTF-16/32 BOM).
+    """
+    codec, bom = "utf-8", b""
+    for candidate, name in _BOMS:
+        if data.startswith(candidate):
+            codec, bom = name, candidate
+            break
+    body = data[len(bom):]
+    if codec == "utf-8" and b"\x00" in body:
+        line = body[: body.index(b"\x00")].count(b"\n") + 1
+        raise InputError("binary data (NUL byte), not a YAML text file", file=file, line=line)
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"cannot decode as {codec.upper()}: byte 0x{body[exc.start]:02x} at offset {exc.start + len(bom)}",
+            file=file,
+            line=line,
+        ) from None
+    return text, Encoding(codec=codec, bom=bom, newline=detect_newline(text))
+
+
+def encode(text: str, encoding: Encoding) -> bytes:
+    """Encode ``text`` the way the input was encoded (codec and BOM)."""
+    return encoding.bom + text.encode(encoding.codec)
+
+
+def detect_newline(text: str) -> str:
+    """The newline the text uses: CRLF when its first line ends with one."""
+    first = text.find("\n")
+    if first > 0 and text[first - 1] == "\r":
+        return "\r\n"
+    return "\n"

@@ -1,0 +1,133 @@
+"""Where the pod spec lives, for each kind that has one.
+
+This is the one table of "pod-template kinds" (kube-linter's DeploymentLike):
+transforms never know about kinds, they get a pod spec and its path. A kind
+only counts in its own API group: a Volcano ``Job`` (batch.volcano.sh) is
+not a ``batch/v1`` Job and has no pod template where a Job has one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+Path = tuple[Any, ...]
+
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+@dataclass(frozen=True)
+class WorkloadKind:
+    """A kind that embeds a pod spec: its API groups and the paths inside it."""
+
+    kind: str
+    groups: frozenset[str]
+    pod_spec: Path
+    pod_metadata: Path | None
+
+    def matches(self, api_version: Any, kind: Any) -> bool:
+        return kind == self.kind and isinstance(api_version, str) and api_group(api_version) in self.groups
+
+
+_TEMPLATE = ("spec", "template", "spec")
+_TEMPLATE_META = ("spec", "template", "metadata")
+
+BUILTIN_KINDS: tuple[WorkloadKind, ...] = (
+    WorkloadKind("Pod", frozenset({""}), ("spec",), ("metadata",)),
+    WorkloadKind("PodTemplate", frozenset({""}), ("template", "spec"), ("template", "metadata")),
+    WorkloadKind("ReplicationController", frozenset({""}), _TEMPLATE, _TEMPLATE_META),
+    WorkloadKind("Deployment", frozenset({"apps", "extensions"}), _TEMPLATE, _TEMPLATE_META),
+    WorkloadKind("StatefulSet", frozenset({"apps"}), _TEMPLATE, _TEMPLATE_META),
+    WorkloadKind("DaemonSet", frozenset({"apps", "extensions"}), _TEMPLATE, _TEMPLATE_META),
+    WorkloadKind("ReplicaSet", frozenset({"apps", "extensions"}), _TEMPLATE, _TEMPLATE_META),
+    WorkloadKind("Job", frozenset({"batch"}), _TEMPLATE, _TEMPLATE_META),
+    WorkloadKind(
+        "CronJob",
+        frozenset({"batch"}),
+        ("spec", "jobTemplate", "spec", "template", "spec"),
+        ("spec", "jobTemplate", "spec", "template", "metadata"),
+    ),
+)
+
+LIST_KINDS = frozenset({"List"})
+"""``kind: List`` (and ``*List`` kinds such as PodList) hold objects under ``items``."""
+
+
+def api_group(api_version: str) -> str:
+    """``apps/v1`` -> ``apps``; ``v1`` -> the core group ``""``."""
+    return api_version.rpartition("/")[0]
+
+
+def is_list(api_version: Any, kind: Any) -> bool:
+    return (
+        isinstance(kind, str)
+        and (kind in LIST_KINDS or kind.endswith("List"))
+        and isinstance(api_version, str)
+        and api_group(api_version) in ("", "apps", "batch", "extensions")
+    )
+
+
+@dataclass(frozen=True)
+class PodLocation:
+    """A pod spec found in a document: the object that owns it and the paths."""
+
+    object_path: Path
+    object: dict
+    workload: WorkloadKind
+
+    @property
+    def pod_spec_path(self) -> Path:
+        return self.object_path + self.workload.pod_spec
+
+    @property
+    def pod_metadata_path(self) -> Path | None:
+        if self.workload.pod_metadata is None:
+            return None
+        return self.object_path + self.workload.pod_metadata
+
+
+def locate(document: Any, kinds: tuple[WorkloadKind, ...] = BUILTIN_KINDS) -> Iterator[PodLocation]:
+    """Every pod spec location in a document, items of a List included."""
+    stack: list[tuple[Path, Any]] = [((), document)]
+    while stack:
+        path, obj = stack.pop()
+        if not isinstance(obj, dict):
+            continue
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if is_list(api_version, kind) and isinstance(obj.get("items"), list):
+            items = obj["items"]
+            stack.extend(reversed([(path + ("items", i), item) for i, item in enumerate(items)]))
+            continue
+        for workload in kinds:
+            if workload.matches(api_version, kind):
+                yield PodLocation(path, obj, workload)
+                break
+
+
+def lookup(data: Any, path: Path) -> Any:
+    """The value at ``path``, or None when any step is missing or of the wrong shape."""
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(data, list) or not -len(data) <= step < len(data):
+                return None
+        elif not isinstance(data, dict) or step not in data:
+            return None
+        data = data[step]
+    return data
+
+
+_KIND = re.compile(r"""\bkind["']?[ \t]*:[ \t]*["']?([A-Za-z][A-Za-z0-9]*)""")
+
+
+def mentions_kind(text: str, kinds: frozenset[str]) -> bool:
+    """A cheap look: does the text name one of ``kinds`` (or a List) after ``kind:``?
+
+    False positives only cost a parse; a document this says no to is passed
+    through without being parsed at all.
+    """
+    for match in _KIND.finditer(text):
+        name = match.group(1)
+        if name in kinds or name.endswith("List"):
+            return True
+    return False

@@ -1,0 +1,189 @@
+"""Compose YAML into position-aware nodes, and read plain data off them.
+
+We compose (parse to a node graph) and never construct Python objects from
+tags: ``!!python/object`` is just a tag string here. Every node carries its
+start and end marks (character offsets into the document's own text), which
+is all the patcher needs to splice edits into the original bytes.
+
+The data view is built by our own small walker so that aliases stay shared
+(an alias bomb is never expanded), merge keys (``<<``) behave as Kubernetes'
+YAML loader makes them behave, and nodes that appear under more than one
+path are known: editing one of those would silently edit the others too.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from hardener.errors import InputError
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_EXPANDED_NODES = 1_000_000
+"""A document whose aliases would expand to more nodes than this is refused."""
+
+_local = threading.local()
+_SCALAR_CONSTRUCTORS = {
+    # Only the plain types of the core schema; every other tag (timestamps,
+    # !!binary, !!python/..., custom tags) is read as the string it is.
+    "tag:yaml.org,2002:null": None,
+    "tag:yaml.org,2002:bool": SafeConstructor.construct_yaml_bool,
+    "tag:yaml.org,2002:int": SafeConstructor.construct_yaml_int,
+    "tag:yaml.org,2002:float": SafeConstructor.construct_yaml_float,
+}
+
+
+def _yaml() -> YAML:
+    """One composer per thread: ruamel's YAML objects are not re-entrant."""
+    yaml = getattr(_local, "yaml", None)
+    if yaml is None:
+        yaml = _local.yaml = YAML(typ="safe", pure=False)
+    return yaml
+
+
+def compose(text: str, *, file: str = "<stdin>", document: int | None = None, first_line: int = 0) -> Node | None:
+    """Compose ``text`` (one document) into its root node.
+
+    Errors become InputError with the line in the whole stream
+    (``first_line`` is where this document's text starts).
+    """
+    try:
+        nodes = list(_yaml().compose_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        line = first_line + mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        raise InputError(f"invalid YAML: {problem}", file=file, document=document, line=line, column=column) from None
+    except (YAMLError, ValueError) as exc:
+        raise InputError(f"invalid YAML: {exc}", file=file, document=document, line=first_line + 1) from None
+    except RecursionError:
+        raise InputError("nesting too deep to process", file=file, document=document, line=first_line + 1) from None
+    if len(nodes) > 1:
+        raise InputError("expected one document", file=file, document=document, line=first_line + 1)
+    return nodes[0] if nodes else None
+
+
+@dataclass
+class DataView:
+    """Plain data read off a node graph, plus what is unsafe to edit.
+
+    ``shared`` holds the ids of data objects that are reachable along more
+    than one path (anchors with aliases, merge keys): an edit inside one of
+    them would show up in every place that refers to it.
+    """
+
+    data: Any
+    shared: set[int] = field(default_factory=set)
+
+
+def to_data(root: Node | None) -> DataView:
+    """Build the plain-data view of ``root`` (dicts, lists, scalars)."""
+    builder = _Builder()
+    data = builder.build(root) if root is not None else None
+    return DataView(data, builder.shared)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.memo: dict[int, Any] = {}
+        self.sizes: dict[int, int] = {}
+        self.shared: set[int] = set()
+
+    def build(self, node: Node) -> Any:
+        # An explicit stack instead of recursion: deep nesting must not raise
+        # RecursionError. Children are built before their parents.
+        stack: list[tuple[Node, bool]] = [(node, False)]
+        while stack:
+            current, ready = stack.pop()
+            key = id(current)
+            if key in self.memo and not ready:
+                self._mark_shared(self.memo[key])
+                continue
+            if isinstance(current, ScalarNode):
+                self.memo[key] = _scalar(current)
+                self.sizes[key] = 1
+            elif not ready:
+                self.memo[key] = None  # placeholder: a cycle back here is an error
+                stack.append((current, True))
+                for child in reversed(_children(current)):
+                    if id(child) in self.memo and self.memo[id(child)] is None and not isinstance(child, ScalarNode):
+                        raise InputError("recursive alias", line=child.start_mark.line + 1)
+                    stack.append((child, False))
+            else:
+                self.memo[key] = self._collection(current)
+        return self.memo[id(node)]
+
+    def _collection(self, node: Node) -> Any:
+        size = 1 + sum(self.sizes.get(id(child), 1) for child in _children(node))
+        if size > MAX_EXPANDED_NODES:
+            raise InputError(f"aliases expand to more than {MAX_EXPANDED_NODES} nodes", line=node.start_mark.line + 1)
+        self.sizes[id(node)] = size
+        if isinstance(node, SequenceNode):
+            return [self.memo[id(item)] for item in node.value]
+        result: dict[Any, Any] = {}
+        merged: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for source in sources:
+                    source_data = self.memo[id(source)]
+                    if isinstance(source_data, dict):
+                        for k, v in source_data.items():
+                            merged.setdefault(k, v)
+                        self._mark_shared(source_data)
+                continue
+            result[_hashable(self.memo[id(key_node)])] = self.memo[id(value_node)]
+        for k, v in merged.items():
+            result.setdefault(k, v)
+        return result
+
+    def _mark_shared(self, data: Any) -> None:
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, (dict, list)) and id(item) not in self.shared:
+                self.shared.add(id(item))
+                stack.extend(item.values() if isinstance(item, dict) else item)
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [child for pair in node.value for child in pair]
+    return []
+
+
+def _scalar(node: ScalarNode) -> Any:
+    if node.tag not in _SCALAR_CONSTRUCTORS:
+        return node.value
+    construct = _SCALAR_CONSTRUCTORS[node.tag]
+    if construct is None:
+        return None
+    try:
+        return construct(_yaml().constructor, node)
+    except (ValueError, YAMLError):
+        return node.value
+
+
+def _hashable(key: Any) -> Any:
+    if isinstance(key, (dict, list)):
+        return repr(key)
+    return key
+
+
+def mapping_get(node: Node, key: str) -> tuple[Node, Node] | None:
+    """The (key, value) node pair for ``key`` in a mapping node; the last wins, as in Kubernetes."""
+    found = None
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.value == key and key_node.tag != MERGE_TAG:
+                found = (key_node, value_node)
+    return found

@@ -1,0 +1,88 @@
+"""Fidelity properties every hardened stream must have (kubeaudit's global fix test, plus ours).
+
+Used by the corpus test, the example snapshots and the property tests:
+
+* the output has the same documents, and each that parsed before parses after;
+* data differs only in security fields;
+* every input line survives, except a line whose scalar was an edited field;
+* documents without changes are byte-identical;
+* a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from hardener.api import harden_bytes
+from hardener.errors import InputError
+from hardener.stream import split
+from hardener.textio import decode
+from hardener.yamlnodes import compose, to_data
+
+SECURITY_PATH = re.compile(
+    r"\['(securityContext|automountServiceAccountToken|hostNetwork|hostPID|hostIPC|hostPort|appArmorProfile"
+    r"|seccompProfile|serviceAccountName)'\]"
+)
+
+
+def _documents(text: str) -> list[tuple[str, object]]:
+    """(text, data or the InputError) for every document chunk."""
+    docs = []
+    for chunk in split(text):
+        if chunk.is_document:
+            try:
+                docs.append((chunk.text, to_data(compose(chunk.text)).data))
+            except InputError as exc:
+                docs.append((chunk.text, exc))
+    return docs
+
+
+def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "input") -> list[str]:
+    """Every way the hardened output of ``data`` breaks a fidelity property (empty when none)."""
+    from deepdiff import DeepDiff
+
+    result = harden_bytes(data, profile, file=name)
+    problems: list[str] = []
+    before_text, _ = decode(data)
+    after_text, _ = decode(result.output_bytes)
+    if data[:3] == b"\xef\xbb\xbf" and result.output_bytes[:3] != data[:3]:
+        problems.append("the BOM was lost")
+    before_docs, after_docs = _documents(before_text), _documents(after_text)
+    if len(before_docs) != len(after_docs):
+        problems.append(f"document count changed: {len(before_docs)} -> {len(after_docs)}")
+        return problems
+    for index, ((old_text, old), (new_text, new)) in enumerate(zip(before_docs, after_docs)):
+        if index not in result.changed_documents:
+            if old_text != new_text:
+                problems.append(f"document {index} has no change record but its bytes changed")
+            continue
+        if isinstance(new, Exception):
+            problems.append(f"document {index} no longer parses: {new}")
+            continue
+        if isinstance(old, Exception):
+            problems.append(f"document {index} did not parse but was changed")
+            continue
+        diff = DeepDiff(old, new, view="tree")
+        for change in diff.values():
+            for item in change:
+                if not SECURITY_PATH.search(item.path()):
+                    problems.append(f"document {index}: non-security change at {item.path()}")
+    edited_lines = {r.line for r in result.changes if r.before is not None}
+    change_lines = {r.line for r in result.changes}
+    old_lines = before_text.split("\n")
+    new_lines = after_text.split("\n")
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
+        if tag in ("delete", "replace"):
+            for number in range(i1, i2):
+                # A replaced scalar's line, and an empty `{}`/`[]` that became the block it
+                # stood for, carry nothing that the output lost.
+                empty_collection = old_lines[number].rstrip().endswith(("{}", "[]"))
+                near_change = bool({number, number + 1} & change_lines)  # `key:` then `{}` on the next line
+                if number + 1 not in edited_lines and not (near_change and empty_collection):
+                    problems.append(f"input line {number + 1} was lost: {old_lines[number]!r}")
+    again = harden_bytes(result.output_bytes, profile, file=name)
+    if again.output_bytes != result.output_bytes:
+        problems.append("a second run changed the output again")
+    return problems

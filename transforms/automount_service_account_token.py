@@ -1,0 +1,91 @@
+"""automount-service-account-token: no API credentials in pods that do not ask for them."""
+
+from dataclasses import dataclass
+
+from hardener.context import PodContext
+from hardener.transform import MAY_BREAK, Transform
+
+from .references import azure, cis, nsa
+
+
+@dataclass(frozen=True)
+class Params:
+    override_explicit: bool = False
+    """Also turn an explicit ``automountServiceAccountToken: true`` into false."""
+
+
+class AutomountServiceAccountToken(Transform):
+    """Do not mount the service-account token into pods that do not ask for it.
+
+    ## What it changes
+    Sets `automountServiceAccountToken: false` on the pod spec when it is
+    not set. A pod that sets it to `true` explicitly is reported, not
+    changed, unless the parameter `override_explicit` is true: an explicit
+    `true` usually means the workload calls the Kubernetes API.
+
+    ## Why
+    Every pod gets a token for its service account at
+    `/var/run/secrets/kubernetes.io/serviceaccount` by default. An intruder
+    in any container can use it against the API server with whatever RBAC
+    the account (often the namespace's `default`) was ever granted.
+
+    ## Example
+    ```yaml
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: web
+    spec:
+      containers:
+      - name: web
+        image: nginx
+    ```
+    ```yaml
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: web
+    spec:
+      containers:
+      - name: web
+        image: nginx
+      automountServiceAccountToken: false
+    ```
+
+    ## Fix safety
+    May break: a workload that calls the Kubernetes API (operators,
+    controllers, service-mesh sidecars, anything using a client library's
+    in-cluster configuration) loses its credentials. Set
+    `automountServiceAccountToken: true` on such a pod explicitly.
+    """
+
+    id = "automount-service-account-token"
+    title = "Do not mount the service-account token"
+    rationale = "A mounted token lets an intruder in any container call the Kubernetes API as the pod's service account."
+    safety = MAY_BREAK
+    guidance = (
+        "If the workload calls the Kubernetes API (an operator, a controller, a client library's in-cluster "
+        "config), set automountServiceAccountToken: true on its pod spec explicitly."
+    )
+    references = (
+        cis("5.1.6", "Ensure that Service Account Tokens are only mounted where necessary"),
+        nsa("Disable automatic mounting of service account tokens"),
+        azure("Kubernetes clusters should disable automounting API credentials"),
+    )
+    Params = Params
+
+    def apply(self, pod: PodContext) -> None:
+        current = pod.get("automountServiceAccountToken")
+        if current is False:
+            return
+        if current is True and not self.params.override_explicit:
+            pod.finding(
+                "The pod mounts its service-account token explicitly (automountServiceAccountToken: true); "
+                "keep it only if the workload calls the Kubernetes API",
+                ("automountServiceAccountToken",),
+            )
+            return
+        message = "Set automountServiceAccountToken to false on the pod"
+        if current is not None:
+            message += f" (it was explicitly {current!r})"
+        pod.set(("automountServiceAccountToken",), False, message)

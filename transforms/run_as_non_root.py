@@ -1,0 +1,85 @@
+"""run-as-non-root: the kubelet refuses to start a container as UID 0."""
+
+from hardener.context import PodContext
+from hardener.transform import MAY_BREAK, Transform
+
+from .references import azure, cis, nsa, pss
+
+
+class RunAsNonRoot(Transform):
+    """Require every container to run as a non-root user.
+
+    ## What it changes
+    Sets `securityContext.runAsNonRoot: true` on the pod, unless every
+    container already sets it, and sets it to `true` on any container that
+    says `runAsNonRoot: false` (a container's value wins over the pod's).
+
+    ## Why
+    A process running as root inside a container is root on the node's
+    kernel: one container-escape bug away from owning the node. With
+    `runAsNonRoot: true` the kubelet checks the image's user before starting
+    the container and refuses UID 0.
+
+    ## Example
+    ```yaml
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: web
+    spec:
+      containers:
+      - name: web
+        image: nginx
+    ```
+    ```yaml
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: web
+    spec:
+      containers:
+      - name: web
+        image: nginx
+      securityContext:
+        runAsNonRoot: true
+    ```
+
+    ## Fix safety
+    May break: an image whose user is root, or a non-numeric user name, is
+    refused by the kubelet (`CreateContainerConfigError`). Use an image built
+    to run as a non-root user, or set a numeric `runAsUser` (for example
+    65532) that the image supports.
+    """
+
+    id = "run-as-non-root"
+    title = "Run containers as a non-root user"
+    rationale = "A container running as root is one kernel or runtime escape away from root on the node."
+    safety = MAY_BREAK
+    guidance = (
+        "Check that the image runs as a non-root numeric user (USER 65532 in its Dockerfile) or set "
+        "runAsUser to a UID the image supports; the kubelet refuses root images with CreateContainerConfigError."
+    )
+    references = (
+        pss("Running as Non-root", "restricted"),
+        cis("5.2.6", "Minimize the admission of root containers"),
+        nsa("Use containers built to run applications as non-root users"),
+        azure("Kubernetes cluster pods and containers should only run with approved user and group IDs"),
+    )
+
+    def apply(self, pod: PodContext) -> None:
+        containers = list(pod.containers())
+        all_set = bool(containers) and all(c.get("securityContext", "runAsNonRoot") is True for c in containers)
+        if pod.get("securityContext", "runAsNonRoot") is not True and not all_set:
+            before = pod.get("securityContext", "runAsNonRoot")
+            message = "Set runAsNonRoot to true on the pod"
+            if before is not None:
+                message += f" (it was explicitly {before!r})"
+            pod.set(("securityContext", "runAsNonRoot"), True, message)
+        for container in containers:
+            if container.get("securityContext", "runAsNonRoot") is False:
+                pod.set(
+                    ("securityContext", "runAsNonRoot"),
+                    True,
+                    f"Set runAsNonRoot to true in container {container.name} (it was explicitly false)",
+                    container,
+                )
