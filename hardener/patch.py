@@ -93,7 +93,7 @@ def patch(text: str, root: Node, edits: list[Edit], newline: str = "\n") -> tupl
             target.content.append(edit.value)
         else:
             if isinstance(node, MappingNode):
-                target = targets.setdefault(id(node), _Target(node, None, len(trail), {}))
+                target = targets.setdefault(id(node), _Target(node, key, len(trail), {}))
             elif _is_empty(node):
                 target = targets.setdefault(id(node), _Target(node, key, len(trail), {}))
             else:
@@ -294,6 +294,11 @@ def _render_target(text: str, target: _Target, style: Style) -> Splice:
         return _insert_lines(text, target.key.end_mark.index, _block(content, target.key.start_mark.column + step, style), target.depth, style)
     if isinstance(node, MappingNode):
         items = list(content.items())
+        if node.flow_style and not node.value and _block_key_with_empty_flow(text, target.key, node, style):
+            # `securityContext: {}` in a block mapping becomes the block it stands for.
+            colon = text.index(":", target.key.end_mark.index)
+            lines = _block(content, target.key.start_mark.column + style.indent, style)
+            return Splice(colon + 1, node.end_mark.index, style.newline + style.newline.join(lines), target.depth)
         if node.flow_style:
             like_key, like_value = (node.value[0] if node.value else (None, None))
             entries = [f"{render_scalar(k, like_key, style)}: {_flow(v, like_key, like_value, style)}" for k, v in items]
@@ -308,6 +313,15 @@ def _render_target(text: str, target: _Target, style: Style) -> Splice:
         pad = " " * column
         return _insert_lines(text, _content_end(text, node), [f"{pad}- {entry}" for entry in entries], target.depth, style)
     raise PatchError(f"line {node.start_mark.line + 1}: cannot add to this value")
+
+
+def _block_key_with_empty_flow(text: str, key: Node | None, node: Node, style: Style) -> bool:
+    """``key: {}`` on one line of a block mapping, with nothing after the ``{}``."""
+    if key is None or style.json or key.start_mark.line != node.start_mark.line or key.style not in (None, ""):
+        return False
+    rest_of_line = text[node.end_mark.index : _line_after(text, node.end_mark.index)]
+    between = text[key.end_mark.index : node.start_mark.index]
+    return not rest_of_line.strip() and between.strip() == ":" and _own_line(text, key)
 
 
 def _own_line(text: str, node: Node) -> bool:

@@ -3,7 +3,7 @@
 from hardener.context import PodContext
 from hardener.transform import MAY_BREAK, Transform
 
-from .references import azure, cis, nsa, pss
+from .references import azure, cis, nsa
 
 
 class ReadOnlyRootFilesystem(Transform):
