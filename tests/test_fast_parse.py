@@ -1,0 +1,132 @@
+"""The fast paths of parsing mean exactly what ruamel and the reference data builder mean.
+
+hardener composes with a cached tag resolver and reads data with a
+recursive builder (issue 7). Both are speed-ups only: these tests hold them
+to ruamel's own C compose and to the stack-based builder, node for node and
+value for value, on tricky documents and on the whole corpus.
+"""
+
+from __future__ import annotations
+
+import pytest
+from ruamel.yaml import YAML
+from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+from hardener.errors import InputError
+from hardener.stream import split
+from hardener.verify import strictly_equal
+from hardener.yamlnodes import _Builder, compose, to_data
+from tests.conftest import corpus_files
+
+TRICKY = {
+    "scalars": "a: 1\nb: yes\nc: '1'\nd: 0o17\ne: 1.5e3\nf: ~\ng: .inf\nh: 2024-01-01\ni: !!str 3\nj: 0x1F\nk: -0\nl: \"true\"\n",
+    "anchors": "base: &b {x: 1, y: [1, 2]}\none: *b\ntwo: {<<: *b, y: 3}\n",
+    "merge-list": "a: &a {p: 1}\nb: &b {q: 2, p: 9}\nc:\n  <<: [*a, *b]\n  r: 3\n",
+    "quoted-merge-key": "'<<': {x: 1}\n\"<<\": 2\n",
+    "scalar-alias": "a: &s hello\nb: *s\nc: [*s, *s]\n",
+    "complex-key": "? [a, b]\n: 1\n? {k: v}\n: 2\n",
+    "nested-anchor": "spec: &s\n  containers: &c\n    - name: a\n  more: *c\nother: *s\n",
+    "merge-scalar": "a:\n  <<: notamap\n  b: 1\n",
+}
+
+
+def _shared_paths(data, shared: set[int]) -> set[tuple]:
+    """The paths (from the root, first reach) of the objects marked shared."""
+    found, stack, seen = set(), [((), data)], set()
+    while stack:
+        path, item = stack.pop()
+        if not isinstance(item, (dict, list)) or (id(item), path) in seen:
+            continue
+        seen.add((id(item), path))
+        if id(item) in shared:
+            found.add(path)
+        children = item.items() if isinstance(item, dict) else enumerate(item)
+        stack.extend((path + (repr(k),), v) for k, v in children)
+    return found
+
+
+def _assert_same_view(root) -> None:
+    fast = to_data(root)
+    reference = _Builder()
+    expected = reference.build(root)
+    assert strictly_equal(fast.data, expected)
+    assert _shared_paths(fast.data, fast.shared) == _shared_paths(expected, reference.shared)
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY))
+def test_data_view_matches_the_reference_builder(name):
+    _assert_same_view(compose(TRICKY[name]))
+
+
+def test_recursive_alias_is_refused_by_both_builders():
+    # ruamel composes a self-reference; reading it as data must stop, with the line.
+    text = "a: &x\n  b: *x\n"
+    try:
+        root = compose(text)
+    except InputError:
+        pytest.skip("this ruamel refuses recursive aliases while composing")
+    with pytest.raises(InputError, match="recursive alias"):
+        to_data(root)
+
+
+def test_alias_bomb_is_refused():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 7)]
+    with pytest.raises(InputError, match="aliases expand to more than"):
+        to_data(compose("\n".join(lines) + "\n"))
+
+
+def test_deep_nesting_falls_back_without_recursion_error():
+    depth = 3000
+    text = "a: " + "[" * depth + "1" + "]" * depth + "\n"
+    view = to_data(compose(text))
+    value = view.data["a"]
+    for _ in range(depth - 1):
+        value = value[0]
+    assert value == [1]
+
+
+def _node_signature(root):
+    """Every node's class, tag, value, marks and style, in document order."""
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        out.append((type(node).__name__, node.tag, node.start_mark.index, node.end_mark.index, getattr(node, "style", None)))
+        if isinstance(node, SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, MappingNode):
+            stack.extend(child for pair in reversed(node.value) for child in reversed(pair))
+        else:
+            out.append(node.value)
+    return out
+
+
+def _documents(text: str):
+    return [c.text for c in split(text) if c.is_document]
+
+
+@pytest.mark.parametrize("text", list(TRICKY.values()), ids=sorted(TRICKY, key=list(TRICKY).index))
+def test_composer_gives_ruamels_own_tags(text):
+    expected = next(YAML(typ="safe", pure=False).compose_all(text))
+    assert _node_signature(compose(text)) == _node_signature(expected)
+
+
+def test_composer_matches_ruamel_on_the_corpus():
+    files = corpus_files()
+    if not files:
+        pytest.skip("../shared/corpus is absent")
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            continue
+        for document in _documents(text):
+            try:
+                expected = list(YAML(typ="safe", pure=False).compose_all(document))
+            except Exception:
+                continue  # invalid YAML: the error path is tested elsewhere
+            if len(expected) != 1:
+                continue
+            root = compose(document)
+            assert _node_signature(root) == _node_signature(expected[0]), path.name
+            _assert_same_view(root)
