@@ -37,24 +37,45 @@ class StreamResult:
 
 def harden_text(text: str, profile: Profile, file: str = "<stdin>") -> StreamResult:
     """Harden every workload in ``text``; raise InputError for input we cannot read."""
-    newline = detect_newline(text)
-    result = StreamResult(text="")
-    pieces: list[str] = []
     chunks = split(text)
-    kinds = _KIND_NAMES | frozenset(kind for t in profile.transforms for kind in t.object_kinds)
-    stream = index_stream(chunks, file) if any(t.needs_stream_index for t in profile.transforms) else None
-    for chunk in chunks:
-        result.documents += chunk.is_document
-        if chunk.is_document and mentions_kind(chunk.text, kinds):
-            new_text, records = _harden_document(chunk, profile, file, newline, stream)
-            if new_text != chunk.text:
-                result.changed_documents.append(chunk.index)  # type: ignore[arg-type]
-            pieces.append(new_text)
-            result.records.extend(records)
-        else:
-            pieces.append(chunk.text)
-    result.text = "".join(pieces)
+    hardener = DocumentHardener(profile, file, detect_newline(text), index_stream(chunks, file) if needs_stream_index(profile) else None)
+    result = StreamResult(text="".join([hardener.harden(chunk) for chunk in chunks]))
+    result.records, result.documents, result.changed_documents = hardener.records, hardener.documents, hardener.changed_documents
     return result
+
+
+def needs_stream_index(profile: Profile) -> bool:
+    """Whether a transform must see the whole stream before the first document is hardened."""
+    return any(t.needs_stream_index for t in profile.transforms)
+
+
+class DocumentHardener:
+    """The engine, one chunk at a time: ``harden_text`` feeds it a split text, the CLI a stream.
+
+    It keeps the records and counts of what it has hardened so far, and
+    nothing else: memory holds one document, never the stream. With
+    ``keep_records=False`` (a filter that writes no report) only counts are kept.
+    """
+
+    def __init__(self, profile: Profile, file: str, newline: str, stream: StreamIndex | None = None, *, keep_records: bool = True) -> None:
+        self.profile, self.file, self.newline, self.stream = profile, file, newline, stream
+        self.kinds = _KIND_NAMES | frozenset(kind for t in profile.transforms for kind in t.object_kinds)
+        self.keep_records = keep_records
+        self.records: list[Record] = []
+        self.documents = 0
+        self.changed_documents: list[int] = []
+
+    def harden(self, chunk: Chunk) -> str:
+        """The text to emit for ``chunk``: its own slice, or its hardened, verified splice."""
+        self.documents += chunk.is_document
+        if not (chunk.is_document and mentions_kind(chunk.text, self.kinds)):
+            return chunk.text
+        new_text, records = _harden_document(chunk, self.profile, self.file, self.newline, self.stream)
+        if new_text != chunk.text:
+            self.changed_documents.append(chunk.index)  # type: ignore[arg-type]
+        if self.keep_records:
+            self.records.extend(records)
+        return new_text
 
 
 def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, stream: StreamIndex | None) -> tuple[str, list[Record]]:

@@ -12,6 +12,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from hardener.errors import InputError
 
@@ -27,6 +28,23 @@ def read_input(name: str) -> bytes:
         if path.is_dir():
             raise InputError("is a directory; give the manifest files", file=name)
         return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", file=name) from None
+    except PermissionError:
+        raise InputError("permission denied (cannot read)", file=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+
+
+def open_input(name: str) -> IO[bytes]:
+    """A binary handle on a file, or on standard input for ``-``, for reading block by block."""
+    if name == STDIN:
+        return sys.stdin.buffer
+    path = Path(name)
+    try:
+        if path.is_dir():
+            raise InputError("is a directory; give the manifest files", file=name)
+        return path.open("rb")
     except FileNotFoundError:
         raise InputError("no such file", file=name) from None
     except PermissionError:

@@ -9,13 +9,14 @@ entry point (fix, check, bulk runs) shares one write-back decision
 from __future__ import annotations
 
 import difflib
+import shutil
 import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import IO
 
 from hardener.errors import HardenerError, InputError, InternalError
-from hardener.files import STDIN, read_input, write_atomic
+from hardener.files import STDIN, open_input, read_input, write_atomic
 from hardener.profile import Profile
 
 EXIT_OK, EXIT_WOULD_CHANGE, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR = 0, 1, 2, 123
@@ -80,6 +81,26 @@ def harden_inputs(names: list[str], profile: Profile) -> RunSummary:
     return summary
 
 
+def stream_inputs(names: list[str], profile: Profile, sink: IO[bytes], *, keep_records: bool) -> RunSummary:
+    """Harden every input into ``sink`` document by document (filter mode); an input error stops that input only."""
+    from hardener.streaming import harden_stream
+
+    summary = RunSummary()
+    for name in names:
+        outcome = Outcome(name)
+        try:
+            handle = open_input(name)
+            try:
+                outcome.result = harden_stream(handle, profile, sink, file=outcome.label, keep_records=keep_records)
+            finally:
+                if name != STDIN:
+                    handle.close()
+        except InputError as exc:
+            outcome.error = exc
+        summary.outcomes.append(outcome)
+    return summary
+
+
 def unified_diff(label: str, before: str, after: str) -> str:
     """A unified diff of one input, git-style labels for relative paths."""
     old, new = (label, label) if label.startswith(("/", "<")) else (f"a/{label}", f"b/{label}")
@@ -106,9 +127,18 @@ def run(
     if write_back is WriteBack.WRITE and STDIN in names:
         err.write("error: --write needs file paths; it cannot rewrite standard input\n")
         return EXIT_INPUT_ERROR
+    spool = None
     try:
-        summary = harden_inputs(names, profile)
+        if write_back is WriteBack.STDOUT:  # a filter streams, into a spool: all or nothing reaches stdout
+            from hardener.streaming import new_spool
+
+            spool = new_spool()
+            summary = stream_inputs(names, profile, spool, keep_records=bool(report))
+        else:
+            summary = harden_inputs(names, profile)
     except InternalError as exc:
+        if spool is not None:
+            spool.close()  # what was hardened before the error is thrown away
         err.write(f"internal error: {exc}\n")
         return EXIT_INTERNAL_ERROR
     for outcome in summary.errors:
@@ -116,9 +146,11 @@ def run(
 
     if write_back is WriteBack.STDOUT:
         if summary.errors:
+            spool.close()
             return EXIT_INPUT_ERROR  # a filter never emits a partial stream
-        for outcome in summary.results:
-            out.write(outcome.result.output_bytes)
+        spool.seek(0)
+        shutil.copyfileobj(spool, out, 1 << 20)
+        spool.close()
         out.flush()
     elif write_back is WriteBack.DIFF:
         for outcome in summary.changed:

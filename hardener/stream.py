@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
-_LINE = re.compile(r"[^\n]*\n|[^\n]+")
 _START = re.compile(r"---(?:[ \t\r\n]|$)")
 _END = re.compile(r"\.\.\.(?:[ \t\r\n]|$)")
 _TRIVIA = re.compile(r"[ \t]*(?:#.*)?\r?\n?$|%.*")
@@ -41,43 +41,56 @@ class Chunk:
 
 def split(text: str) -> list[Chunk]:
     """Split ``text`` into chunks whose concatenation is ``text``."""
-    pieces: list[tuple[int, list[str], bool, bool]] = []  # first line, lines, has marker, has content
-    lines: list[str] = []
+    return list(iter_chunks(lines_of(text)))
+
+
+def lines_of(text: str) -> Iterator[str]:
+    """The lines of ``text``, each with its ``\n`` (only ``\n`` ends a line, as for a YAML reader)."""
+    parts = text.split("\n")
+    last = parts.pop()
+    for part in parts:
+        yield part + "\n"
+    if last:
+        yield last
+
+
+def iter_chunks(lines: Iterable[str]) -> Iterator[Chunk]:
+    """Chunks as soon as their end is known: the streaming form of ``split``.
+
+    A chunk ends where the next ``---`` starts or where a ``...`` closes it,
+    so each is yielded after at most one line of look-ahead; memory holds one
+    chunk, never the stream.
+    """
+    chunk_lines: list[str] = []
     first = 0
     marker = content = False
-    number = 0
+    index = 0
 
-    def close() -> None:
-        nonlocal lines, marker, content
-        if lines:
-            pieces.append((first, lines, marker, content))
-        lines, marker, content = [], False, False
+    def close() -> Chunk:
+        nonlocal index
+        is_doc = marker or content
+        chunk = Chunk("".join(chunk_lines), first, index if is_doc else None)
+        index += is_doc
+        return chunk
 
-    for match in _LINE.finditer(text):
-        line = match.group()
-        if _START.match(line):
+    for number, line in enumerate(lines):
+        if line[:3] == "---" and _START.match(line):
             if marker or content:
-                close()
+                yield close()
+                chunk_lines, marker, content = [], False, False
                 first = number
             marker = True
-            lines.append(line)
-        elif _END.match(line):
-            lines.append(line)
-            close()
+            chunk_lines.append(line)
+        elif line[:3] == "..." and _END.match(line):
+            chunk_lines.append(line)
+            yield close()
+            chunk_lines, marker, content = [], False, False
             first = number + 1
         else:
-            if not lines:
+            if not chunk_lines:
                 first = number
-            lines.append(line)
+            chunk_lines.append(line)
             if not content and not _TRIVIA.match(line):
                 content = True
-        number += 1
-    close()
-
-    chunks: list[Chunk] = []
-    index = 0
-    for first_line, chunk_lines, has_marker, has_content in pieces:
-        is_doc = has_marker or has_content
-        chunks.append(Chunk("".join(chunk_lines), first_line, index if is_doc else None))
-        index += is_doc
-    return chunks
+    if chunk_lines:
+        yield close()

@@ -1,0 +1,163 @@
+"""Harden a byte stream document by document, all or nothing.
+
+``hardener fix`` as a filter (``helm template ... | hardener fix``, or as a
+Helm post-renderer) reads its input incrementally, cuts documents as soon as
+their end is known, and hardens each one at once: memory grows with the
+largest document, not with the stream. The fail-closed contract still holds:
+the hardened documents go to a spool (in memory up to ``SPOOL_IN_MEMORY``,
+then a temporary file) that reaches stdout only when every input was read
+and hardened; an input error (exit 2) or an internal error (exit 123) emits
+nothing.
+
+Decoding follows ``textio.decode`` (BOM, UTF-16/32, NUL bytes, undecodable
+bytes, with the same messages and lines), one block at a time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import tempfile
+from dataclasses import dataclass, field
+from typing import IO, Iterator
+
+from hardener.engine import DocumentHardener, harden_text, needs_stream_index
+from hardener.errors import InputError
+from hardener.model import CHANGE, FINDING, SKIP, Record
+from hardener.profile import Profile
+from hardener.stream import iter_chunks
+from hardener.textio import _BOMS, Encoding
+
+BLOCK = 1 << 16
+SPOOL_IN_MEMORY = 8 << 20
+"""Output bytes kept in memory before the spool moves to a temporary file."""
+
+
+@dataclass
+class StreamedResult:
+    """What hardening one streamed input produced: counts and records, not the texts."""
+
+    records: list[Record] = field(default_factory=list)
+    documents: int = 0
+    changed_documents: list[int] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changed_documents)
+
+    @property
+    def changes(self) -> list[Record]:
+        return [r for r in self.records if r.type == CHANGE]
+
+    @property
+    def findings(self) -> list[Record]:
+        return [r for r in self.records if r.type == FINDING]
+
+    @property
+    def skipped(self) -> list[Record]:
+        return [r for r in self.records if r.type == SKIP]
+
+
+class DecodedLines:
+    """The lines of a binary stream, decoded block by block exactly as ``textio.decode`` decodes.
+
+    ``encoding`` is known once the first block has been read (iteration
+    starts by reading it).
+    """
+
+    def __init__(self, handle: IO[bytes], file: str) -> None:
+        self.handle = handle
+        self.file = file
+        self.encoding = Encoding()
+        self._read = getattr(handle, "read1", handle.read)
+        self._newlines_fed = 0  # b"\n" bytes in everything given to the decoder so far
+        self._offset = 0  # body bytes given to the decoder so far
+
+    def __iter__(self) -> Iterator[str]:
+        head = self._read_head()
+        codec, bom = "utf-8", b""
+        for candidate, name in _BOMS:
+            if head.startswith(candidate):
+                codec, bom = name, candidate
+                break
+        self.encoding = Encoding(codec=codec, bom=bom)
+        decoder = codecs.getincrementaldecoder(codec)("strict")
+        pending = ""
+        block = head[len(bom):]
+        while True:
+            final = not block
+            text = self._decode(decoder, block, codec, len(bom), final)
+            if text:
+                lines = (pending + text).split("\n")
+                pending = lines.pop()
+                for line in lines:
+                    yield line + "\n"
+            if final:
+                break
+            block = self._read(BLOCK)
+        if pending:
+            yield pending
+
+    def _read_head(self) -> bytes:
+        """At least four bytes (the longest BOM) unless the stream is shorter."""
+        head = b""
+        while len(head) < 4:
+            more = self._read(BLOCK)
+            if not more:
+                break
+            head += more
+        return head
+
+    def _decode(self, decoder, block: bytes, codec: str, bom_length: int, final: bool) -> str:
+        if codec == "utf-8" and b"\x00" in block:
+            line = self._newlines_fed + block[: block.index(b"\x00")].count(b"\n") + 1
+            raise InputError("binary data (NUL byte), not a YAML text file", file=self.file, line=line)
+        pending = decoder.getstate()[0]
+        try:
+            text = decoder.decode(block, final)
+        except UnicodeDecodeError as exc:
+            start = self._offset - len(pending) + exc.start  # exc.object is pending + block
+            line = self._newlines_fed - pending.count(b"\n") + exc.object[: exc.start].count(b"\n") + 1
+            raise InputError(
+                f"cannot decode as {codec.upper()}: byte 0x{exc.object[exc.start]:02x} at offset {start + bom_length}",
+                file=self.file,
+                line=line,
+            ) from None
+        self._newlines_fed += block.count(b"\n")
+        self._offset += len(block)
+        return text
+
+
+def harden_stream(handle: IO[bytes], profile: Profile, sink: IO[bytes], *, file: str = "<stdin>", keep_records: bool = True) -> StreamedResult:
+    """Harden the YAML stream read from ``handle`` into ``sink``, one document at a time.
+
+    Raises InputError as soon as something cannot be read; what was written
+    to ``sink`` by then is partial and must be thrown away (``spooled_run``
+    does that). A profile whose transforms need the whole stream first (a
+    stream index) reads it whole, as ``harden_bytes`` does.
+    """
+    lines = DecodedLines(handle, file)
+    line_iter = iter(lines)
+    first = next(line_iter, "")
+    encoding = lines.encoding
+    newline = "\r\n" if first.endswith("\r\n") else "\n"
+    if needs_stream_index(profile):
+        result = harden_text(first + "".join(line_iter), profile, file)
+        sink.write(encoding.bom + result.text.encode(encoding.codec))
+        return StreamedResult(result.records if keep_records else [], result.documents, result.changed_documents)
+
+    def all_lines() -> Iterator[str]:
+        if first:
+            yield first
+        yield from line_iter
+
+    hardener = DocumentHardener(profile, file, newline, keep_records=keep_records)
+    sink.write(encoding.bom)
+    codec = encoding.codec
+    for chunk in iter_chunks(all_lines()):
+        sink.write(hardener.harden(chunk).encode(codec))
+    return StreamedResult(hardener.records, hardener.documents, hardener.changed_documents)
+
+
+def new_spool() -> IO[bytes]:
+    """Where output waits until the whole run has succeeded: memory first, then a temporary file."""
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b")
