@@ -15,7 +15,18 @@ from hardener.yamlnodes import compose, to_data
 
 
 def strictly_equal(a: Any, b: Any) -> bool:
-    """Equality that tells ``True`` from ``1`` and ``1`` from ``1.0``, without recursion."""
+    """Equality that tells ``True`` from ``1`` and ``1`` from ``1.0``, without recursion.
+
+    Fast path: data (dicts, lists, str, int, float, bool, None) whose reprs
+    are the same text is strictly equal, and ``repr`` walks it in C. Only
+    when the texts differ (keys in another order, or a real difference) does
+    the walk below decide.
+    """
+    try:
+        if repr(a) == repr(b):
+            return True
+    except RecursionError:
+        pass
     stack = [(a, b)]
     seen: set[tuple[int, int]] = set()
     while stack:

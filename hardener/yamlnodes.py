@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.resolver import _DEFAULT_YAML_VERSION, VersionedResolver
 
 from hardener.errors import InputError
 
@@ -61,9 +61,15 @@ class _CachedResolver(VersionedResolver):
     MAX_CACHED = 50_000
     MAX_LENGTH = 128
 
+    @property
+    def processing_version(self) -> Any:
+        # What VersionedResolver.processing_version finds for a C loader, after
+        # three failed attribute lookups: the loader's version or the default.
+        return self._loader_version or _DEFAULT_YAML_VERSION
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is ScalarNode:
-            key = (value, implicit[0], implicit[1])
+            key = (value, implicit)
             tag = self._cache.get(key)
             if tag is not None:
                 return tag
@@ -116,6 +122,10 @@ def _compose_all(text: str) -> list[Node]:
         return nodes
     finally:
         loader.dispose()
+        # The loader refers to itself (as parser, composer, constructor's loader,
+        # resolver's loadumper): drop those references so it is freed at once,
+        # not by the cycle collector.
+        loader.__dict__.clear()
 
 
 def _yaml() -> YAML:

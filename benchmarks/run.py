@@ -1,0 +1,198 @@
+"""Run every benchmark and print the figures: ``.venv/bin/python benchmarks/run.py [--quick]``.
+
+Streams:
+
+* ``deployments``: N unhardened Helm-style Deployments (``generate.py``);
+* ``argo-cd``: the Argo CD install stream from ``../shared/corpus`` (mostly
+  CRDs), skipped with a message when the corpus is absent;
+* ``hardened``: the ``deployments`` stream after one pass (nothing to do).
+
+For each stream three commands run, each in a fresh process so that the
+peak RSS (``wait4``) is its own: ``hardener fix`` reading the stream on
+stdin (what ``helm ... | hardener fix`` costs, start-up included); a
+ruamel.yaml round-trip load + dump (``YAML()``: what a naive fixer costs);
+and ruamel.yaml's C-accelerated compose (``YAML(typ="safe", pure=False)
+.compose_all``: the parse floor). Each is run ``--repeat`` times and the
+fastest run counts. Ratios use CPU time (user + system), which other load
+on the machine disturbs far less than wall time; wall time is shown too.
+
+Finally a stream of at least ``--memory-mb`` MB of Deployments goes through
+``hardener fix`` and its peak RSS is reported.
+
+Not collected by pytest (``testpaths = ["tests"]``, ``norecursedirs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+ARGO_CD = REPO.parent / "shared" / "corpus" / "kustomize-built" / "argoproj__argo-cd__manifests__install.yaml"
+sys.path.insert(0, str(HERE))
+
+from generate import deployments  # noqa: E402
+
+ROUND_TRIP = """
+import io, sys
+from ruamel.yaml import YAML
+yaml = YAML()
+with open(sys.argv[1], encoding="utf-8") as handle:
+    documents = list(yaml.load_all(handle.read()))
+yaml.dump_all(documents, io.StringIO())
+"""
+
+C_COMPOSE = """
+import sys
+from ruamel.yaml import YAML
+with open(sys.argv[1], encoding="utf-8") as handle:
+    text = handle.read()
+for _node in YAML(typ="safe", pure=False).compose_all(text):
+    pass
+"""
+
+
+@dataclass
+class Run:
+    cpu: float
+    wall: float
+    peak_rss_mb: float
+
+
+def measure(argv: list[str], stdin_path: Path | None = None) -> Run:
+    """Run ``argv`` once; its CPU time, wall time and peak RSS (its own, from wait4)."""
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    try:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        error = process.stderr.read().decode(errors="replace")
+        process.stderr.close()
+    finally:
+        if stdin_path:
+            stdin.close()
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({process.returncode}): {' '.join(argv)}\n{error}")
+    return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024)
+
+
+def best(argv: list[str], repeat: int, stdin_path: Path | None = None) -> Run:
+    runs = [measure(argv, stdin_path) for _ in range(repeat)]
+    return Run(min(r.cpu for r in runs), min(r.wall for r in runs), max(r.peak_rss_mb for r in runs))
+
+
+def count_documents(path: Path) -> int:
+    sys.path.insert(0, str(REPO))
+    from hardener.stream import iter_chunks, lines_of
+
+    return sum(chunk.is_document for chunk in iter_chunks(lines_of(path.read_text(encoding="utf-8"))))
+
+
+def hardener_fix(path: Path, out: Path) -> None:
+    with open(path, "rb") as source, open(out, "wb") as target:
+        subprocess.run([sys.executable, "-m", "hardener", "fix"], stdin=source, stdout=target, check=True)
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib.metadata import version
+
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus (nproc)": str(os.cpu_count()),
+        "cpu": model,
+        "python": platform.python_version(),
+        "ruamel.yaml": version("ruamel.yaml"),
+        "ruamel.yaml.clib": version("ruamel.yaml.clib"),
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def bench_stream(name: str, path: Path, repeat: int) -> list[str]:
+    size_mb = path.stat().st_size / 1e6
+    docs = count_documents(path)
+    tools = {
+        "hardener fix": ([sys.executable, "-m", "hardener", "fix"], path),
+        "ruamel round-trip": ([sys.executable, "-c", ROUND_TRIP, str(path)], None),
+        "ruamel C compose": ([sys.executable, "-c", C_COMPOSE, str(path)], None),
+    }
+    results = {}
+    for tool, (argv, stdin_path) in tools.items():
+        results[tool] = best(argv, repeat, stdin_path)
+        run = results[tool]
+        print(f"  {name:12} {tool:18} cpu {run.cpu:7.2f} s  wall {run.wall:7.2f} s  peak {run.peak_rss_mb:7.1f} MB", file=sys.stderr)
+    ours = results["hardener fix"]
+    rt, floor = results["ruamel round-trip"], results["ruamel C compose"]
+    return [
+        f"| {name} | {size_mb:.2f} MB, {docs} docs | {ours.cpu:.2f} s ({ours.wall:.2f} s) | {size_mb / ours.cpu:.2f} MB/s, {docs / ours.cpu:,.0f} docs/s "
+        f"| {ours.peak_rss_mb:.0f} MB | {rt.cpu:.2f} s | {floor.cpu:.2f} s | **{rt.cpu / ours.cpu:.1f}x faster** | **{ours.cpu / floor.cpu:.2f}x** |"
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="hardener benchmarks (see benchmarks/README.md)")
+    parser.add_argument("--quick", action="store_true", help="small streams, one run each: a smoke test of the harness")
+    parser.add_argument("--deployments", type=int, default=None, help="Deployments in the generated stream (default 1000; quick 200)")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per command, the fastest counts (default 3; quick 1)")
+    parser.add_argument("--memory-mb", type=float, default=None, help="size of the memory-check stream (default 50; quick 10)")
+    args = parser.parse_args(argv)
+    count = args.deployments or (200 if args.quick else 1000)
+    repeat = args.repeat or (1 if args.quick else 3)
+    memory_mb = args.memory_mb or (10 if args.quick else 50)
+
+    info = machine()
+    print("## Machine\n")
+    for key, value in info.items():
+        print(f"- {key}: {value}")
+    print()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="hardener-bench-") as tmp:
+        tmp_path = Path(tmp)
+        generated = tmp_path / f"deployments-{count}.yaml"
+        generated.write_text(deployments(count), encoding="utf-8")
+        hardened = tmp_path / f"hardened-{count}.yaml"
+        hardener_fix(generated, hardened)
+        rows += bench_stream(f"{count} Deployments", generated, repeat)
+        if ARGO_CD.is_file():
+            rows += bench_stream("Argo CD install", ARGO_CD, repeat)
+        else:
+            print(f"SKIPPED Argo CD install: {ARGO_CD} is absent (the corpus lives in ../shared/corpus)\n")
+        rows += bench_stream(f"{count} hardened", hardened, repeat)
+
+        print("## Throughput (CPU time; wall time in brackets)\n")
+        print("| stream | size | hardener fix | throughput | peak RSS | round-trip | C compose | vs round-trip | vs C compose |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("\n".join(rows))
+        print()
+
+        big = tmp_path / "memory.yaml"
+        per_doc = len(deployments(1).encode())
+        big_count = int(memory_mb * 1e6 / per_doc) + 1
+        big.write_text(deployments(big_count), encoding="utf-8")
+        size_mb = big.stat().st_size / 1e6
+        run = measure([sys.executable, "-m", "hardener", "fix"], big)
+        print("## Memory\n")
+        print(f"- `hardener fix` on a {size_mb:.1f} MB stream ({big_count} unhardened Deployments, every one changed): "
+              f"peak RSS **{run.peak_rss_mb:.0f} MB**, {run.cpu:.1f} s CPU ({run.wall:.1f} s wall), {size_mb / run.cpu:.2f} MB/s")
+
+
+if __name__ == "__main__":
+    main()
