@@ -341,10 +341,21 @@ def _scalar(node: ScalarNode) -> Any:
     construct = _SCALAR_CONSTRUCTORS[tag]
     if construct is None:
         return None
+    key = (tag, node.value)
+    if key in _CONSTRUCTED:  # ints, floats and bools are immutable: build each text once
+        return _CONSTRUCTED[key]
     try:
-        return construct(_yaml().constructor, node)
+        value = construct(_yaml().constructor, node)
     except (ValueError, YAMLError):
-        return node.value
+        value = node.value
+    if len(node.value) <= _CachedResolver.MAX_LENGTH:
+        if len(_CONSTRUCTED) >= _CachedResolver.MAX_CACHED:
+            _CONSTRUCTED.clear()
+        _CONSTRUCTED[key] = value
+    return value
+
+
+_CONSTRUCTED: dict[tuple[str, str], Any] = {}
 
 
 def _hashable(key: Any) -> Any:
