@@ -8,7 +8,7 @@ Streams:
 * ``hardened``: the ``deployments`` stream after one pass (nothing to do).
 
 For each stream three commands run, each in a fresh process so that the
-peak RSS (``wait4``) is its own: ``hardener fix`` reading the stream on
+peak RSS (``wait4``, from a small probe process) is its own: ``hardener fix`` reading the stream on
 stdin (what ``helm ... | hardener fix`` costs, start-up included); a
 ruamel.yaml round-trip load + dump (``YAML()``: what a naive fixer costs);
 and ruamel.yaml's C-accelerated compose (``YAML(typ="safe", pure=False)
@@ -68,23 +68,29 @@ class Run:
     peak_rss_mb: float
 
 
+# Runs a command and prints its CPU time, wall time and peak RSS. It runs in a
+# small process of its own: Linux carries the parent's RSS high-water mark
+# over exec into the child's ru_maxrss, and this harness holds whole streams.
+PROBE = """
+import os, subprocess, sys, time
+stdin = open(sys.argv[1], "rb") if sys.argv[1] else subprocess.DEVNULL
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:], stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+error = child.stderr.read()
+_, status, usage = os.wait4(child.pid, 0)
+wall = time.perf_counter() - start
+sys.stderr.buffer.write(error)
+print(os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss)
+"""
+
+
 def measure(argv: list[str], stdin_path: Path | None = None) -> Run:
     """Run ``argv`` once; its CPU time, wall time and peak RSS (its own, from wait4)."""
-    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
-    try:
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        error = process.stderr.read().decode(errors="replace")
-        process.stderr.close()
-    finally:
-        if stdin_path:
-            stdin.close()
-    if process.returncode != 0:
-        raise SystemExit(f"benchmark command failed ({process.returncode}): {' '.join(argv)}\n{error}")
-    return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024)
+    probe = subprocess.run([sys.executable, "-c", PROBE, str(stdin_path or ""), *argv], capture_output=True, text=True)
+    code, cpu, wall, max_rss_kb = probe.stdout.split()
+    if probe.returncode != 0 or code != "0":
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(argv)}\n{probe.stderr}")
+    return Run(float(cpu), float(wall), int(max_rss_kb) / 1024)
 
 
 def best(argv: list[str], repeat: int, stdin_path: Path | None = None) -> Run:
