@@ -304,9 +304,12 @@ def _failure(text: str, message: str) -> FunctionOutput:
 
 
 def _with_results(text: str, root, data: dict, results: list[dict]) -> str:
-    """``text`` with its top-level ``results`` set to the earlier results plus ``results``."""
-    earlier = data.get("results") if isinstance(data.get("results"), list) else []
-    block = _as_block_yaml({"results": earlier + results}) if earlier or results else ""
+    """``text`` with its top-level ``results`` replaced by this run's ``results``.
+
+    Results in the input belong to an earlier run; an orchestrator collects
+    each function's results itself, so they are not carried forward.
+    """
+    block = _as_block_yaml({"results": results}) if results else ""
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
     block = block.replace("\n", newline)
     existing = [(k, v) for k, v in root.value if k.value == "results"]

@@ -51,3 +51,14 @@ def test_exit_zero_turns_would_change_into_success_but_not_errors(tmp_path: Path
     assert invoke(["fix", "--check", "--exit-zero", str(manifest)]).exit_code == 0
     assert invoke(["check", "--exit-zero", str(tmp_path / "missing.yaml")]).exit_code == 2
     assert manifest.read_bytes() == POD
+
+
+def test_helm4_postrender_annotation_and_helm3_source_lines_survive():
+    stream = (
+        b"---\n# Source: demo/templates/pod.yaml\n"
+        + POD.replace(b"  name: p\n", b"  name: p\n  annotations:\n    postrenderer.helm.sh/postrender-filename: 'demo/templates/pod.yaml'\n")
+    )
+    result = invoke(["fix"], stream)
+    assert result.exit_code == 0
+    head = stream[: stream.index(b"spec:")]
+    assert result.stdout_bytes.startswith(head) and b"runAsNonRoot: true" in result.stdout_bytes
