@@ -210,3 +210,24 @@ def test_legacy_exec_transformer_reads_its_config_file(tmp_path: Path):
     bad = krm(stream, "--config", str(config))
     assert bad.returncode == 2 and bad.stdout == b""
     assert str(config) in bad.stderr.decode() and "unknown profile 'nope'" in bad.stderr.decode()
+
+
+def test_crlf_deep_indents_flow_items_and_lists_are_spliced_in_place():
+    text = (
+        "apiVersion: config.kubernetes.io/v1\r\nkind: ResourceList\r\nitems:\r\n"
+        "    -   apiVersion: v1   # x\r\n        kind: Pod\r\n        metadata: {name: p}\r\n"
+        "        spec:\r\n          containers:\r\n          - {name: c, image: i}\r\n"
+        "    - {apiVersion: v1, kind: Pod, metadata: {name: q}, spec: {containers: [{name: c, image: i}]}}\r\n"
+        "    - apiVersion: v1\r\n      kind: List\r\n      items:\r\n      - apiVersion: v1\r\n        kind: Pod\r\n"
+        "        metadata: {name: r}\r\n        spec: {containers: [{name: c, image: i}]}\r\n"
+    )
+    out = krm(text)
+    assert out.returncode == 0, out.stderr.decode()
+    body = out.stdout.decode()
+    assert "\n" not in body.replace("\r\n", ""), "CRLF throughout"
+    assert body.startswith(text[: text.index("          - {name: c")])
+    data = load(body)
+    pods = [data["items"][0], data["items"][1], data["items"][2]["items"][0]]
+    assert [p["spec"]["securityContext"] for p in pods] == [{"runAsNonRoot": True}] * 3
+    listed = [r for r in data["results"] if r["resourceRef"].get("name") == "r"]
+    assert listed and listed[0]["resourceRef"] == {"kind": "Pod", "name": "r"}
