@@ -40,7 +40,8 @@ class ReadOnlyRootFilesystem(Transform):
       containers:
       - name: web
         image: nginx
-        securityContext: {readOnlyRootFilesystem: true}
+        securityContext:
+          readOnlyRootFilesystem: true
     ```
 
     ## Fix safety
