@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-FORMATS = ("text",)
+FORMATS = ("text", "json", "markdown", "sarif")
 
 
 def render(fmt: str, summary) -> str:
