@@ -17,7 +17,7 @@ from hardener.profile import Profile
 from hardener.stream import Chunk, split
 from hardener.textio import detect_newline
 from hardener.verify import verify
-from hardener.workloads import BUILTIN_KINDS, lookup, locate, mentions_kind
+from hardener.workloads import BUILTIN_KINDS, locate, lookup, mentions_kind
 from hardener.yamlnodes import compose, to_data
 
 _KIND_NAMES = frozenset(kind.kind for kind in BUILTIN_KINDS)

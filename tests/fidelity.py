@@ -70,8 +70,11 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
                     problems.append(f"document {index}: non-security change at {item.path()}")
     edited_lines = {r.line for r in result.changes if r.before is not None}
     change_lines = {r.line for r in result.changes}
-    old_lines = before_text.split("\n")
-    new_lines = after_text.split("\n")
+    # Lines compare without their terminator: the last line of a file without a final newline
+    # gains one when lines are added after it, and that loses nothing.
+    old_lines = [line.rstrip("\r") for line in before_text.split("\n")]
+    new_lines = [line.rstrip("\r") for line in after_text.split("\n")]
+    new_line_set = set(new_lines)
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
         if tag in ("delete", "replace"):
@@ -80,7 +83,8 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
                 # stood for, carry nothing that the output lost.
                 empty_collection = old_lines[number].rstrip().endswith(("{}", "[]"))
                 near_change = bool({number, number + 1} & change_lines)  # `key:` then `{}` on the next line
-                if number + 1 not in edited_lines and not (near_change and empty_collection):
+                gained_json_comma = old_lines[number] + "," in new_line_set  # JSON's last item, no longer last
+                if number + 1 not in edited_lines and not (near_change and empty_collection) and not gained_json_comma:
                     problems.append(f"input line {number + 1} was lost: {old_lines[number]!r}")
     again = harden_bytes(result.output_bytes, profile, file=name)
     if again.output_bytes != result.output_bytes:

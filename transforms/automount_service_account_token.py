@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from hardener.context import PodContext
+from hardener.model import yaml_text
 from hardener.transform import MAY_BREAK, Transform
 
 from .references import azure, cis, nsa
@@ -87,5 +88,5 @@ class AutomountServiceAccountToken(Transform):
             return
         message = "Set automountServiceAccountToken to false on the pod"
         if current is not None:
-            message += f" (it was explicitly {current!r})"
+            message += f" (it was explicitly {yaml_text(current)})"
         pod.set(("automountServiceAccountToken",), False, message)
