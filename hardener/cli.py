@@ -46,7 +46,7 @@ def _check_report(report: Optional[str]) -> None:
 
 
 _PROFILE_HELP = "A shipped profile name (restricted, ...) or a profile file path."
-_REPORT_HELP = "Also write a report of every change, finding and skip: text."
+_REPORT_HELP = "Also write a report of every change, finding and skip: text, json, markdown or sarif."
 _REPORT_FILE_HELP = "Write the report to this file instead of standard error."
 
 
@@ -79,6 +79,28 @@ def check_command(
     """Write nothing; exit 1 when anything would change, 0 when all is hardened."""
     _check_report(report)
     raise typer.Exit(run(list(paths or []), _load_profile(profile), WriteBack.CHECK, report=report, report_file=report_file))
+
+
+@app.command("transforms")
+def transforms_command() -> None:
+    """List every transform: id, fix safety and title."""
+    from hardener.docs import list_text
+    from hardener.registry import default_registry
+
+    sys.stdout.write(list_text(default_registry()))
+
+
+@app.command()
+def explain(transform_id: str = typer.Argument(..., metavar="ID", help="A transform id, e.g. run-as-non-root.")) -> None:
+    """Explain one transform: what it changes, why, an example, fix safety and references."""
+    from hardener.docs import explain_text
+    from hardener.registry import RegistryError, default_registry
+
+    try:
+        sys.stdout.write(explain_text(default_registry(), transform_id))
+    except RegistryError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
 def main() -> None:

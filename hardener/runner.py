@@ -121,8 +121,12 @@ def run(
             out.write(outcome.result.output_bytes)
         out.flush()
     elif write_back is WriteBack.DIFF:
+        from hardener.colordiff import colorize, should_color
+
+        color = should_color(out)
         for outcome in summary.changed:
-            out.write(unified_diff(outcome.label, outcome.result.input, outcome.result.output).encode("utf-8"))
+            diff = unified_diff(outcome.label, outcome.result.input, outcome.result.output)
+            out.write((colorize(diff) if color else diff).encode("utf-8"))
         out.flush()
     elif write_back is WriteBack.WRITE:
         for outcome in summary.changed:
