@@ -57,8 +57,8 @@ _ENGINE = TransformInfo(
 
 @functools.lru_cache(maxsize=None)
 def transform_info(transform_id: str) -> TransformInfo:
-    """The metadata for a record's transform id ("" means the engine)."""
-    if not transform_id:
+    """The metadata for a record's transform id ("" or ``hardener`` means the engine)."""
+    if transform_id in ("", ENGINE_ID):
         return _ENGINE
     from hardener.registry import RegistryError, default_registry
 
