@@ -20,8 +20,19 @@ REPO = Path(__file__).resolve().parent.parent
 TRANSFORM_IDS = default_registry().ids()
 
 
-def hardener(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hardener.cli", *args], capture_output=True, text=True, cwd=cwd)
+def hardener(*args: str) -> subprocess.CompletedProcess:
+    """The real command, in a separate process."""
+    return subprocess.run([sys.executable, "-m", "hardener.cli", *args], capture_output=True, text=True)
+
+
+def hardener_in_process(*args: str):
+    """The same command line, run in this process (fast enough to run once per transform)."""
+    from typer.testing import CliRunner
+
+    from hardener.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.mark.parametrize("transform_id", TRANSFORM_IDS)
@@ -64,7 +75,7 @@ def test_docs_module_checks_and_regenerates_the_file(tmp_path):
 
 
 def test_transforms_command_lists_every_id_with_safety_and_title():
-    result = hardener("transforms")
+    result = hardener_in_process("transforms")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["ID", "FIX", "SAFETY", "TITLE"]
@@ -79,7 +90,7 @@ def test_transforms_command_lists_every_id_with_safety_and_title():
 @pytest.mark.parametrize("transform_id", TRANSFORM_IDS)
 def test_explain_prints_what_why_example_safety_and_references(transform_id):
     cls = default_registry().get(transform_id)
-    result = hardener("explain", transform_id)
+    result = hardener_in_process("explain", transform_id)
     assert (result.returncode, result.stderr) == (0, "")
     text = result.stdout
     assert text.startswith(f"# `{transform_id}`\n")
@@ -98,7 +109,7 @@ def test_explain_prints_what_why_example_safety_and_references(transform_id):
 
 
 def test_explain_lists_parameters_with_defaults_and_their_docstrings():
-    text = hardener("explain", "automount-service-account-token").stdout
+    text = hardener_in_process("explain", "automount-service-account-token").stdout
     assert "## Parameters\n\n- `override_explicit` (bool, default `false`): Also turn an explicit" in text
 
 
