@@ -22,7 +22,7 @@ from hardener.yamlnodes import compose, to_data
 
 SECURITY_PATH = re.compile(
     r"\['(securityContext|automountServiceAccountToken|hostNetwork|hostPID|hostIPC|hostPort|appArmorProfile"
-    r"|seccompProfile|serviceAccountName)'\]"
+    r"|seccompProfile|serviceAccountName|serviceAccount)'\]"
 )
 
 
@@ -49,6 +49,13 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
     if data[:3] == b"\xef\xbb\xbf" and result.output_bytes[:3] != data[:3]:
         problems.append("the BOM was lost")
     before_docs, after_docs = _documents(before_text), _documents(after_text)
+    added = [r.after for r in result.changes if r.path == () and isinstance(r.after, dict)]
+    for document in added:  # documents a transform added (a ServiceAccount) are not input documents
+        position = next((i for i, (_, data) in enumerate(after_docs) if data == document), None)
+        if position is None:
+            problems.append(f"an added document is missing from the output: {document}")
+        else:
+            del after_docs[position]
     if len(before_docs) != len(after_docs):
         problems.append(f"document count changed: {len(before_docs)} -> {len(after_docs)}")
         return problems
@@ -63,7 +70,7 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
         if isinstance(old, Exception):
             problems.append(f"document {index} did not parse but was changed")
             continue
-        diff = DeepDiff(old, new, view="tree")
+        diff = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0)  # always report the leaves
         for change in diff.values():
             for item in change:
                 if not SECURITY_PATH.search(item.path()):
