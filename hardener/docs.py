@@ -104,6 +104,9 @@ def _example_markdown(cls: type[Transform], body: str) -> str:
     before, after = cls.example()
     intro = body.split("```yaml", 1)[0].strip()
     parts = [intro] if intro else []
+    if cls.example_params:
+        settings = "".join(f"    {key}: {_yaml_scalar(value)}\n" for key, value in cls.example_params.items())
+        parts.append(f"With these profile settings:\n\n```yaml\ntransforms:\n  {cls.id}:\n{settings}```")
     parts += [f"Before:\n\n```yaml\n{before}```", f"After (`hardener fix`):\n\n```yaml\n{after}```"]
     return "\n\n".join(parts)
 

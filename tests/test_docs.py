@@ -38,8 +38,9 @@ def hardener_in_process(*args: str):
 @pytest.mark.parametrize("transform_id", TRANSFORM_IDS)
 def test_documented_example_is_what_hardener_writes(transform_id):
     """The before block, hardened by a profile of only this transform, is the after block, byte for byte."""
-    before, after = default_registry().get(transform_id).example()
-    profile = single_transform_profile(transform_id)
+    cls = default_registry().get(transform_id)
+    before, after = cls.example()
+    profile = single_transform_profile(transform_id, cls.example_params)
     result = harden(before, profile, file="example.yaml")
     assert result.output == after, f"{transform_id}: the Example's after block is not what hardener writes:\n{result.output}"
     assert result.changes, f"{transform_id}: the Example shows no change"

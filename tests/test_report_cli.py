@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hardener.api import harden_bytes
 from hardener.report import FORMATS
 from tests.conftest import corpus_files
 from tests.test_cli import HARDENED_POD, POD, hardener
@@ -37,16 +38,18 @@ def test_check_supports_every_format_and_exits_1_when_something_would_change(fmt
     assert (result.returncode, result.stdout) == (1, b"")
     assert result.stderr == b"would harden pod.yaml (5 changes)\n"  # the report went to the file, not here
     report = (tmp_path / "report.out").read_text(encoding="utf-8")
+    expected = harden_bytes(POD, file="pod.yaml")
     if fmt == "json":
-        assert len(json.loads(report)["changes"]) == 5
+        assert len(json.loads(report)["changes"]) == len(expected.changes) == 5
+        assert len(json.loads(report)["findings"]) == len(expected.findings)
     elif fmt == "sarif":
         results = json.loads(report)["runs"][0]["results"]
-        assert len(results) == 5
+        assert len(results) == len(expected.changes) + len(expected.findings)
         assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {"pod.yaml"}
     elif fmt == "markdown":
         assert "\n### `pod.yaml`\n" in report and "### What to verify before merging" in report
     else:
-        assert report.count("pod.yaml:") == 5
+        assert report.count("pod.yaml:") == len(expected.records)
     assert (tmp_path / "pod.yaml").read_bytes() == POD
 
 
@@ -57,8 +60,9 @@ def test_check_of_a_hardened_file_exits_0_and_still_reports(fmt, tmp_path):
     assert (result.returncode, result.stdout) == (0, b"")
     if fmt == "json":
         assert json.loads(result.stderr)["summary"]["changes"] == 0
-    elif fmt == "sarif":
-        assert json.loads(result.stderr)["runs"][0]["results"] == []
+    elif fmt == "sarif":  # findings (what hardener cannot fix) remain results
+        results = json.loads(result.stderr)["runs"][0]["results"]
+        assert [r["properties"]["type"] for r in results] == ["finding"] * len(harden_bytes(HARDENED_POD).findings)
 
 
 def test_stdin_records_name_stdin_and_sarif_uses_a_relative_uri():
@@ -104,8 +108,6 @@ def test_write_mode_with_a_markdown_report_for_a_pull_request(tmp_path):
 
 @pytest.mark.skipif(not corpus_files(), reason="../shared/corpus is absent")
 def test_json_report_of_a_real_stream_on_stdin_leaves_stdout_identical_to_the_api():
-    from hardener.api import harden_bytes
-
     helm = [p for p in corpus_files() if p.parent.name == "helm-rendered"]
     path = max(helm, key=lambda p: len(harden_bytes(p.read_bytes()).changes))
     data = path.read_bytes()
