@@ -35,14 +35,19 @@ class StreamResult:
     changed_documents: list[int] = field(default_factory=list)
 
 
-def harden_text(text: str, profile: Profile, file: str = "<stdin>") -> StreamResult:
-    """Harden every workload in ``text``; raise InputError for input we cannot read."""
+def harden_text(text: str, profile: Profile, file: str = "<stdin>", stream: StreamIndex | None = None) -> StreamResult:
+    """Harden every workload in ``text``; raise InputError for input we cannot read.
+
+    ``stream`` is a stream index built by the caller when ``text`` is one
+    piece of a larger stream (a KRM function hardens item by item).
+    """
     newline = detect_newline(text)
     result = StreamResult(text="")
     pieces: list[str] = []
     chunks = split(text)
     kinds = _KIND_NAMES | frozenset(kind for t in profile.transforms for kind in t.object_kinds)
-    stream = index_stream(chunks, file) if any(t.needs_stream_index for t in profile.transforms) else None
+    if stream is None and any(t.needs_stream_index for t in profile.transforms):
+        stream = index_stream(chunks, file)
     for chunk in chunks:
         result.documents += chunk.is_document
         if chunk.is_document and mentions_kind(chunk.text, kinds):
