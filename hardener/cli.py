@@ -48,37 +48,50 @@ def _check_report(report: Optional[str]) -> None:
 _PROFILE_HELP = "A shipped profile name (restricted, ...) or a profile file path."
 _REPORT_HELP = "Also write a report of every change, finding and skip: text."
 _REPORT_FILE_HELP = "Write the report to this file instead of standard error."
+_PATHS_HELP = "Manifest files or directories (walked for .yaml/.yml/.json); none or '-' reads standard input."
+_JOBS_HELP = "Files to harden in parallel (processes); default: the number of CPUs."
+
+
+def _check_jobs(jobs: Optional[int]) -> None:
+    if jobs is not None and jobs < 1:
+        _err("error: --jobs must be 1 or more")
+        raise typer.Exit(EXIT_INPUT_ERROR)
 
 
 @app.command()
 def fix(
-    paths: Optional[List[str]] = typer.Argument(None, help="Manifest files; none or '-' reads standard input."),
+    paths: Optional[List[str]] = typer.Argument(None, help=_PATHS_HELP),
     write: bool = typer.Option(False, "--write", "-w", help="Rewrite the files in place (atomically)."),
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff instead of the hardened content."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change."),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
     report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP),
     report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
 ) -> None:
-    """Harden manifests: print the result, rewrite files (-w), or show a diff."""
+    """Harden manifests: print the result, rewrite files or directories (-w), or show a diff."""
     if sum((write, diff, check)) > 1:
         _err("error: choose one of --write, --diff and --check")
         raise typer.Exit(EXIT_INPUT_ERROR)
     _check_report(report)
+    _check_jobs(jobs)
     mode = WriteBack.WRITE if write else WriteBack.DIFF if diff else WriteBack.CHECK if check else WriteBack.STDOUT
-    raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file))
+    raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs))
 
 
 @app.command("check")
 def check_command(
-    paths: Optional[List[str]] = typer.Argument(None, help="Manifest files; none or '-' reads standard input."),
+    paths: Optional[List[str]] = typer.Argument(None, help=_PATHS_HELP),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
     report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP),
     report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
 ) -> None:
     """Write nothing; exit 1 when anything would change, 0 when all is hardened."""
     _check_report(report)
-    raise typer.Exit(run(list(paths or []), _load_profile(profile), WriteBack.CHECK, report=report, report_file=report_file))
+    _check_jobs(jobs)
+    mode = WriteBack.CHECK
+    raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs))
 
 
 def main() -> None:

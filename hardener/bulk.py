@@ -1,0 +1,125 @@
+"""Harden many files: one at a time or in worker processes, results always in input order.
+
+Each file is read, triaged and hardened on its own, so one bad file never
+stops the others: its error is kept on its outcome. Nothing here writes;
+the runner decides what to do with the results once they are all in.
+
+Workers are processes (hardening is CPU-bound Python); each receives the
+resolved profile once, pickled, so a profile file is read a single time.
+``Executor.map`` returns results in input order, which keeps output, writes
+and reports identical whatever ``--jobs`` is.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterable, Iterator
+
+from hardener.errors import HardenerError
+from hardener.files import read_input
+from hardener.model import SKIP, Record
+from hardener.profile import Profile
+from hardener.runner import Outcome
+from hardener.walk import Input, Skip
+
+
+def default_jobs() -> int:
+    """The CPUs this process may use (what a container's CPU set allows, not the host's count)."""
+    if hasattr(os, "process_cpu_count"):
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def harden_one(item: Input, profile: Profile) -> Outcome:
+    """Read, triage and harden one input; every failure is kept on the outcome, never raised."""
+    from hardener.api import harden_bytes
+    from hardener.textio import decode
+    from hardener.triage import EMPTY, NOT_KUBERNETES, looks_like_kubernetes, unrendered_template
+
+    outcome = Outcome(item.name)
+    if item.skip is not None:
+        return _skipped(outcome, item.skip)
+    try:
+        data = read_input(item.name)
+        if item.walked:
+            text, _ = decode(data, outcome.label)
+            skip = unrendered_template(text, outcome.label)
+            if skip is not None:
+                return _skipped(outcome, skip)
+        outcome.result = harden_bytes(data, profile, file=outcome.label)
+        if item.walked and not outcome.result.changed and not outcome.result.records:
+            if not text.strip():
+                return _skipped(outcome, EMPTY)
+            if not looks_like_kubernetes(text):
+                return _skipped(outcome, NOT_KUBERNETES)
+    except HardenerError as exc:
+        outcome.result = None
+        outcome.error = exc
+    return outcome
+
+
+def _skipped(outcome: Outcome, skip: Skip) -> Outcome:
+    """A skipped file is a result with one file-level skip record, so every report shows it."""
+    from hardener.api import BytesResult
+
+    record = Record(SKIP, "", f"Skipped the file: {skip.reason}", file=outcome.label)
+    outcome.result = BytesResult("", "", [record], output_bytes=b"")
+    outcome.skip = skip
+    return outcome
+
+
+_worker_profile: Profile | None = None
+
+
+def _init_worker(profile: Profile) -> None:
+    global _worker_profile
+    _worker_profile = profile
+
+
+def _harden_in_worker(item: Input) -> Outcome:
+    assert _worker_profile is not None
+    return harden_one(item, _worker_profile)
+
+
+def harden_many(
+    items: list[Input], profile: Profile, jobs: int = 1, on_done: Callable[[], None] | None = None
+) -> Iterator[Outcome]:
+    """Outcomes of ``items`` in their order, using up to ``jobs`` processes."""
+    done = on_done or (lambda: None)
+    workers = min(jobs, len(items))
+    if workers <= 1:
+        results: Iterable[Outcome] = (harden_one(item, profile) for item in items)
+        for outcome in results:
+            done()
+            yield outcome
+        return
+    chunksize = max(1, len(items) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(profile,)) as pool:
+        for outcome in pool.map(_harden_in_worker, items, chunksize=chunksize):
+            done()
+            yield outcome
+
+
+_CHANGED_WORDS = {"write": "hardened", "check": "would change", "diff": "would change", "stdout": "changed"}
+
+
+def closing_summary(summary, mode: str) -> str:
+    """The last lines of a bulk run on stderr: what was scanned and what became of it."""
+    counts = [
+        f"{len(summary.changed)} {_CHANGED_WORDS.get(mode, 'changed')}",
+        f"{len(summary.unchanged)} unchanged",
+        f"{len(summary.skipped)} skipped",
+        f"{len(summary.errors)} error{'' if len(summary.errors) == 1 else 's'}",
+    ]
+    lines = [f"{len(summary.outcomes)} file{'' if len(summary.outcomes) == 1 else 's'} scanned: {', '.join(counts)}"]
+    by_category: dict[str, int] = {}
+    for outcome in summary.skipped:
+        by_category[outcome.skip.category] = by_category.get(outcome.skip.category, 0) + 1
+    for category, count in sorted(by_category.items(), key=lambda item: (-item[1], item[0])):
+        lines.append(f"  skipped {count}: {category}")
+    for outcome in summary.errors:
+        lines.append(f"  failed, left untouched: {outcome.label}")
+    return "\n".join(lines) + "\n"
