@@ -59,7 +59,19 @@ def collect(paths: list[str]) -> list[Input]:
             inputs.extend(walk(path))
         else:
             inputs.append(Input(path))
-    return inputs
+    return _once_each(inputs)
+
+
+def _once_each(inputs: list[Input]) -> list[Input]:
+    """Drop a file reached a second time (``fix -w deploy deploy/web.yaml``): it is hardened once."""
+    seen: set[str] = set()
+    unique = []
+    for item in inputs:
+        key = item.name if item.name == STDIN or item.skip is not None else os.path.realpath(item.name)
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
 
 
 def walk(root: str) -> list[Input]:

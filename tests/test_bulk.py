@@ -310,3 +310,12 @@ def test_named_files_are_not_triaged(tmp_path):
     assert result.returncode == 0
     assert result.stdout == b"securityContext: {}\n"
     assert "Skipped the file" not in result.stderr.decode()
+
+
+def test_a_file_named_twice_is_hardened_once(tmp_path):
+    root = tmp_path / "d"
+    path = write(root, "app.yaml", WORKLOAD)
+    result = hardener("fix", "-w", str(root), str(path))
+    assert result.returncode == 0
+    assert result.stderr.decode().count("hardened ") == 1
+    assert path.read_bytes() == filter_output(WORKLOAD.encode())
