@@ -44,6 +44,8 @@ def harden_one(item: Input, profile: Profile) -> Outcome:
         return _skipped(outcome, item.skip)
     try:
         data = read_input(item.name)
+        if item.chart is not None:
+            return _harden_chart_values(outcome, data, item.chart, profile)
         if item.walked:
             text, _ = decode(data, outcome.label)
             skip = unrendered_template(text, outcome.label)
@@ -58,6 +60,26 @@ def harden_one(item: Input, profile: Profile) -> Outcome:
     except HardenerError as exc:
         outcome.result = None
         outcome.error = exc
+    return outcome
+
+
+def _harden_chart_values(outcome: Outcome, data: bytes, chart: str, profile: Profile) -> Outcome:
+    """``--chart-values``: a helm create chart's values.yaml, hardened where its templates read it."""
+    from hardener.api import BytesResult
+    from hardener.chartvalues import chart_name, harden_values, scaffold_references
+    from hardener.textio import decode, encode
+
+    references = scaffold_references(chart)
+    if not references:
+        return _skipped(outcome, Skip(
+            "Helm chart values",
+            "the default values of a Helm chart whose templates do not read the helm create securityContext values",
+        ))
+    text, encoding = decode(data, outcome.label)
+    output, records = harden_values(text, profile, references, outcome.label, chart_name(chart))
+    changed = [0] if output != text else []
+    output_bytes = data if output == text else encode(output, encoding)
+    outcome.result = BytesResult(text, output, records, 1, changed, output_bytes=output_bytes)
     return outcome
 
 

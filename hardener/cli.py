@@ -50,6 +50,10 @@ _REPORT_HELP = "Also write a report of every change, finding and skip: text."
 _REPORT_FILE_HELP = "Write the report to this file instead of standard error."
 _PATHS_HELP = "Manifest files or directories (walked for .yaml/.yml/.json); none or '-' reads standard input."
 _JOBS_HELP = "Files to harden in parallel (processes); default: the number of CPUs."
+_CHART_VALUES_HELP = (
+    "In directories, harden the values.yaml of charts made with `helm create` (podSecurityContext, "
+    "securityContext, serviceAccount.automount) instead of skipping it."
+)
 
 
 def _check_jobs(jobs: Optional[int]) -> None:
@@ -68,6 +72,7 @@ def fix(
     report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP),
     report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
+    chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
 ) -> None:
     """Harden manifests: print the result, rewrite files or directories (-w), or show a diff."""
     if sum((write, diff, check)) > 1:
@@ -76,7 +81,7 @@ def fix(
     _check_report(report)
     _check_jobs(jobs)
     mode = WriteBack.WRITE if write else WriteBack.DIFF if diff else WriteBack.CHECK if check else WriteBack.STDOUT
-    raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs))
+    raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values))
 
 
 @app.command("check")
@@ -86,12 +91,13 @@ def check_command(
     report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP),
     report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
+    chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
 ) -> None:
     """Write nothing; exit 1 when anything would change, 0 when all is hardened."""
     _check_report(report)
     _check_jobs(jobs)
     mode = WriteBack.CHECK
-    raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs))
+    raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values))
 
 
 def main() -> None:

@@ -75,9 +75,9 @@ class RunSummary:
         return [o for o in self.results if o.skip is None and not o.result.changed]
 
 
-def collect_inputs(paths: list[str]) -> list[Input]:
+def collect_inputs(paths: list[str], chart_values: bool = False) -> list[Input]:
     """The inputs to read: the given paths with directories walked, or standard input."""
-    return collect(paths)
+    return collect(paths, chart_values)
 
 
 def harden_inputs(items: list[Input | str], profile: Profile, jobs: int = 1, on_done=None) -> RunSummary:
@@ -105,6 +105,7 @@ def run(
     report: str | None = None,
     report_file: str | None = None,
     jobs: int | None = None,
+    chart_values: bool = False,
     stdout: IO[bytes] | None = None,
     stderr: IO[str] | None = None,
 ) -> int:
@@ -115,7 +116,7 @@ def run(
     out = stdout or sys.stdout.buffer
     err = stderr or sys.stderr
     try:
-        items = collect_inputs(paths)
+        items = collect_inputs(paths, chart_values)
     except InputError as exc:
         err.write(f"error: {exc}\n")
         return EXIT_INPUT_ERROR

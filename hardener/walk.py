@@ -49,14 +49,15 @@ class Input:
     name: str
     walked: bool = False
     skip: Skip | None = None
+    chart: str | None = None  # the chart directory, for a chart's values.yaml hardened by --chart-values
 
 
-def collect(paths: list[str]) -> list[Input]:
+def collect(paths: list[str], chart_values: bool = False) -> list[Input]:
     """The inputs of a run: each path given, directories expanded; stdin when there are none."""
     inputs: list[Input] = []
     for path in paths or [STDIN]:
         if path != STDIN and os.path.isdir(path):
-            inputs.extend(walk(path))
+            inputs.extend(walk(path, chart_values))
         else:
             inputs.append(Input(path))
     return _once_each(inputs)
@@ -74,14 +75,18 @@ def _once_each(inputs: list[Input]) -> list[Input]:
     return unique
 
 
-def walk(root: str) -> list[Input]:
-    """Every manifest candidate under ``root``, sorted by path, with path-based skips decided."""
+def walk(root: str, chart_values: bool = False) -> list[Input]:
+    """Every manifest candidate under ``root``, sorted by path, with path-based skips decided.
+
+    A chart's ``values.yaml`` is skipped, or with ``chart_values`` handed to
+    ``hardener.chartvalues`` (opt-in: it changes the chart's defaults).
+    """
     real_root = os.path.realpath(root)
     listed = _git_listing(root)
     relatives = listed if listed is not None else _plain_listing(root)
     inputs = []
     for relative in sorted(set(relatives)):
-        found = _candidate(root, real_root, relative)
+        found = _candidate(root, real_root, relative, chart_values)
         if found is not None:
             inputs.append(found)
     return inputs
@@ -129,7 +134,7 @@ def _plain_listing(root: str) -> list[str]:
     return relatives
 
 
-def _candidate(root: str, real_root: str, relative: str) -> Input | None:
+def _candidate(root: str, real_root: str, relative: str, chart_values: bool) -> Input | None:
     name = os.path.join(root, relative) if root not in (".", "./") else relative
     has_suffix = relative.lower().endswith(SUFFIXES)
     if os.path.islink(name):
@@ -138,9 +143,22 @@ def _candidate(root: str, real_root: str, relative: str) -> Input | None:
         return Input(name, walked=True, skip=_link_skip(name, root, real_root))
     if not has_suffix or not os.path.isfile(name):
         return None  # deleted but still in the index, a submodule, a fifo, ...
+    directory = os.path.dirname(os.path.realpath(name))
+    if os.path.basename(name) == "values.yaml" and _has_chart_yaml(directory):
+        if chart_values:
+            return Input(name, walked=True, chart=os.path.dirname(name) or ".")
+        return Input(
+            name,
+            walked=True,
+            skip=Skip(
+                "Helm chart values",
+                f"the default values of the Helm chart in {_shown(directory, real_root)}, not a manifest "
+                "(--chart-values hardens the securityContext values of a chart made with helm create)",
+            ),
+        )
     chart = _chart_of(os.path.realpath(name))
     if chart is not None:
-        where = os.path.relpath(chart, real_root) if _inside(chart, real_root) else os.path.basename(chart)
+        where = _shown(chart, real_root)
         return Input(
             name,
             walked=True,
@@ -151,6 +169,13 @@ def _candidate(root: str, real_root: str, relative: str) -> Input | None:
             ),
         )
     return Input(name, walked=True)
+
+
+def _shown(directory: str, real_root: str) -> str:
+    """A directory as the report names it: relative to the root, never this machine's absolute path."""
+    if _inside(directory, real_root):
+        return os.path.relpath(directory, real_root)
+    return os.path.basename(directory)
 
 
 def _link_skip(name: str, root: str, real_root: str) -> Skip:

@@ -24,10 +24,14 @@ def copy_as_git_repository(tmp_path: Path) -> Path:
 
 def test_the_example_diff_and_report_are_current(tmp_path):
     report = tmp_path / "pr-body.txt"
-    result = run("fix", "--diff", ".", "--report", "text", "--report-file", str(report), cwd=copy_as_git_repository(tmp_path))
+    repo = copy_as_git_repository(tmp_path)
+    result = run("fix", "--diff", ".", "--report", "text", "--report-file", str(report), cwd=repo)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout == (EXAMPLE / "remediation.diff").read_bytes()
     assert report.read_bytes() == (EXAMPLE / "pr-body.txt").read_bytes()
+    chart = run("fix", "--diff", "--chart-values", "charts", cwd=repo)
+    assert chart.returncode == 0, chart.stderr.decode()
+    assert chart.stdout == (EXAMPLE / "chart-values.diff").read_bytes()
 
 
 def test_the_example_repository_is_hardened_by_one_write(tmp_path):
