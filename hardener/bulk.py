@@ -6,15 +6,16 @@ the runner decides what to do with the results once they are all in.
 
 Workers are processes (hardening is CPU-bound Python); each receives the
 resolved profile once, pickled, so a profile file is read a single time.
-``Executor.map`` returns results in input order, which keeps output, writes
-and reports identical whatever ``--jobs`` is.
+Work is handed out biggest files first, but outcomes are yielded strictly in
+input order, which keeps output, writes and reports identical whatever
+``--jobs`` is.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Callable, Iterator
 
 from hardener.errors import HardenerError
 from hardener.files import read_input
@@ -93,6 +94,9 @@ def _skipped(outcome: Outcome, skip: Skip) -> Outcome:
     return outcome
 
 
+MIN_FILES_FOR_WORKERS = 8
+"""Below this, starting worker processes costs more than it saves."""
+
 _worker_profile: Profile | None = None
 
 
@@ -101,9 +105,9 @@ def _init_worker(profile: Profile) -> None:
     _worker_profile = profile
 
 
-def _harden_in_worker(item: Input) -> Outcome:
+def _harden_batch_in_worker(batch: list[tuple[int, Input]]) -> list[tuple[int, Outcome]]:
     assert _worker_profile is not None
-    return harden_one(item, _worker_profile)
+    return [(index, harden_one(item, _worker_profile)) for index, item in batch]
 
 
 def harden_many(
@@ -112,17 +116,55 @@ def harden_many(
     """Outcomes of ``items`` in their order, using up to ``jobs`` processes."""
     done = on_done or (lambda: None)
     workers = min(jobs, len(items))
-    if workers <= 1:
-        results: Iterable[Outcome] = (harden_one(item, profile) for item in items)
-        for outcome in results:
+    if workers <= 1 or len(items) < MIN_FILES_FOR_WORKERS:
+        for item in items:
+            outcome = harden_one(item, profile)
             done()
             yield outcome
         return
-    chunksize = max(1, len(items) // (workers * 8))
+    slots: list[Outcome | None] = [None] * len(items)
+    next_out = 0
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(profile,)) as pool:
-        for outcome in pool.map(_harden_in_worker, items, chunksize=chunksize):
-            done()
-            yield outcome
+        pending = [pool.submit(_harden_batch_in_worker, batch) for batch in _batches(items, workers)]
+        for future in as_completed(pending):
+            for index, outcome in future.result():
+                slots[index] = outcome
+                done()
+            while next_out < len(slots) and slots[next_out] is not None:
+                yield slots[next_out]  # type: ignore[misc]
+                slots[next_out] = None  # the caller keeps it; do not hold it twice
+                next_out += 1
+
+
+def _batches(items: list[Input], workers: int) -> list[list[tuple[int, Input]]]:
+    """Work units, biggest files first, about 1/8 of a worker's share each.
+
+    One multi-megabyte stream among hundreds of small files is the common case
+    (a vendored install bundle): started first and alone, it runs while the
+    other worker drains the small files, instead of finishing last.
+    """
+    sizes = [_size(item) for item in items]
+    budget = max(1, sum(sizes) // (workers * 8))
+    order = sorted(range(len(items)), key=lambda index: -sizes[index])
+    batches: list[list[tuple[int, Input]]] = []
+    batch: list[tuple[int, Input]] = []
+    weight = 0
+    for index in order:
+        batch.append((index, items[index]))
+        weight += sizes[index]
+        if weight >= budget or len(batch) >= 64:
+            batches.append(batch)
+            batch, weight = [], 0
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def _size(item: Input) -> int:
+    try:
+        return os.path.getsize(item.name) if item.skip is None else 0
+    except OSError:
+        return 0
 
 
 _CHANGED_WORDS = {"write": "hardened", "check": "would change", "diff": "would change", "stdout": "changed"}

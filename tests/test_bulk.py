@@ -217,14 +217,14 @@ def test_read_only_file_is_named_and_left_alone_while_others_are_written(tmp_pat
 def test_a_broken_manifest_fails_alone_with_file_and_line(tmp_path):
     root = tmp_path / "d"
     broken = write(root, "broken.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers: [\n")
-    good = write(root, "good.yaml", WORKLOAD)
+    good = [write(root, f"good-{index}.yaml", WORKLOAD) for index in range(9)]  # enough for worker processes
 
     result = hardener("fix", "-w", "--jobs", "2", str(root))
 
     assert result.returncode == 2
     assert f"error: {broken}:5" in result.stderr.decode()
     assert broken.read_bytes() == b"apiVersion: v1\nkind: Pod\nspec:\n  containers: [\n"
-    assert good.read_bytes() == filter_output(WORKLOAD.encode())
+    assert all(path.read_bytes() == filter_output(WORKLOAD.encode()) for path in good)
 
 
 def _many_services(root: Path, count: int) -> None:
@@ -319,3 +319,19 @@ def test_a_file_named_twice_is_hardened_once(tmp_path):
     assert result.returncode == 0
     assert result.stderr.decode().count("hardened ") == 1
     assert path.read_bytes() == filter_output(WORKLOAD.encode())
+
+
+def test_a_subdirectory_of_a_repository_honours_its_gitignore(tmp_path):
+    root = tmp_path / "repo"
+    kept = write(root, "deploy/app.yaml", WORKLOAD)
+    ignored = write(root, "deploy/generated/app.yaml", WORKLOAD)
+    outside = write(root, "other/app.yaml", WORKLOAD)
+    write(root, "deploy/.gitignore", "generated/\n")
+    git(root, "init", "-q")
+
+    result = hardener("fix", "-w", "deploy", cwd=root)
+
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stderr.decode().startswith("hardened deploy/app.yaml (")
+    assert kept.read_bytes() == filter_output(WORKLOAD.encode())
+    assert ignored.read_bytes() == outside.read_bytes() == WORKLOAD.encode()
