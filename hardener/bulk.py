@@ -14,7 +14,6 @@ input order, which keeps output, writes and reports identical whatever
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Iterator
 
 from hardener.errors import HardenerError
@@ -122,6 +121,8 @@ def harden_many(
             done()
             yield outcome
         return
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # only runs with many files pay for it
+
     slots: list[Outcome | None] = [None] * len(items)
     next_out = 0
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(profile,)) as pool:

@@ -37,17 +37,35 @@ def _load_profile(name: str) -> Profile:
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
-def _check_report(report: Optional[str]) -> None:
-    from hardener.report import FORMATS
+def _check_report(report: Optional[str], report_file: Optional[str]) -> Optional[str]:
+    """The report format to write, checked before any input is read (a bad option writes nothing).
 
+    Without ``--report``, ``--report-file`` names the format by its suffix
+    (``.json``, ``.sarif``, ``.md``, ``.txt``).
+    """
+    if report is None and not report_file:
+        return None
+    import os
+
+    from hardener.report import FORMATS, format_for_file
+
+    if report is None and report_file:
+        report = format_for_file(report_file)
+        if report is None:
+            _err(f"error: --report-file {report_file}: give --report ({', '.join(FORMATS)}) or a .json, .sarif, .md or .txt name")
+            raise typer.Exit(EXIT_INPUT_ERROR)
     if report is not None and report not in FORMATS:
         _err(f"error: unknown report format {report!r}; choose from {', '.join(FORMATS)}")
         raise typer.Exit(EXIT_INPUT_ERROR)
+    if report_file and not os.path.isdir(os.path.dirname(report_file) or "."):
+        _err(f"error: --report-file {report_file}: no such directory")
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    return report
 
 
 _PROFILE_HELP = "A shipped profile name (restricted, ...) or a profile file path."
-_REPORT_HELP = "Also write a report of every change, finding and skip: text."
-_REPORT_FILE_HELP = "Write the report to this file instead of standard error."
+_REPORT_HELP = "Also write a report of every change, finding and skip: text, json, markdown or sarif."
+_REPORT_FILE_HELP = "Write the report to this file instead of standard error (.json/.sarif/.md/.txt imply --report)."
 _PATHS_HELP = "Manifest files or directories (walked for .yaml/.yml/.json); none or '-' reads standard input."
 _JOBS_HELP = "Files to harden in parallel (processes); default: the number of CPUs."
 _CHART_VALUES_HELP = (
@@ -78,7 +96,7 @@ def fix(
     if sum((write, diff, check)) > 1:
         _err("error: choose one of --write, --diff and --check")
         raise typer.Exit(EXIT_INPUT_ERROR)
-    _check_report(report)
+    report = _check_report(report, report_file)
     _check_jobs(jobs)
     mode = WriteBack.WRITE if write else WriteBack.DIFF if diff else WriteBack.CHECK if check else WriteBack.STDOUT
     raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values))
@@ -94,10 +112,32 @@ def check_command(
     chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
 ) -> None:
     """Write nothing; exit 1 when anything would change, 0 when all is hardened."""
-    _check_report(report)
+    report = _check_report(report, report_file)
     _check_jobs(jobs)
     mode = WriteBack.CHECK
     raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values))
+
+
+@app.command("transforms")
+def transforms_command() -> None:
+    """List every transform: id, fix safety and title."""
+    from hardener.docs import list_text
+    from hardener.registry import default_registry
+
+    sys.stdout.write(list_text(default_registry()))
+
+
+@app.command()
+def explain(transform_id: str = typer.Argument(..., metavar="ID", help="A transform id, e.g. run-as-non-root.")) -> None:
+    """Explain one transform: what it changes, why, an example, fix safety and references."""
+    from hardener.docs import explain_text
+    from hardener.registry import RegistryError, default_registry
+
+    try:
+        sys.stdout.write(explain_text(default_registry(), transform_id))
+    except RegistryError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
 def main() -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +93,8 @@ def walk(root: str, chart_values: bool = False) -> list[Input]:
 
 def _git_listing(root: str) -> list[str] | None:
     """Paths (relative to ``root``) git considers part of the work tree, or None outside one."""
+    import subprocess  # only directory walks pay for it
+
     try:
         probe = subprocess.run(
             ["git", "-C", root, "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True, check=False

@@ -135,8 +135,8 @@ def test_check_then_fix_then_check_on_a_git_repository(corpus_repo, tmp_path):
     assert checked.returncode == 1, checked.stderr.decode()
     assert snapshot(root) == before  # check writes nothing
 
-    report = tmp_path / "pr.txt"
-    fixed = hardener("fix", "-w", str(root), "--report", "text", "--report-file", str(report))
+    report = tmp_path / "pr.md"
+    fixed = hardener("fix", "-w", str(root), "--report", "markdown", "--report-file", str(report))
     assert fixed.returncode == 0, fixed.stderr.decode()
     after = snapshot(root)
     assert after.keys() == before.keys()
@@ -155,11 +155,15 @@ def test_check_then_fix_then_check_on_a_git_repository(corpus_repo, tmp_path):
     assert "services/api/untracked.yaml" in expected_changed
     assert len(expected_changed) > 50
 
-    text = report.read_text(encoding="utf-8")
-    assert "chart/templates/deployment.yaml: skip: Skipped the file: a template of the Helm chart in chart" in text
-    assert "templates-elsewhere/app.yaml: skip: Skipped the file: an unrendered template" in text
-    assert "ci/values.yaml: skip: Skipped the file: not a Kubernetes manifest" in text
-    assert "build/generated.yaml" not in text  # ignored by .gitignore: not even scanned
+    body = report.read_text(encoding="utf-8")
+    untouched = body.split("### Files left untouched\n", 1)[1].split("\n### ", 1)[0]
+    assert f"- `{root}/chart/templates/deployment.yaml`: a template of the Helm chart in chart" in untouched
+    assert f"- `{root}/chart/values.yaml`: the default values of the Helm chart in chart" in untouched
+    assert f"- `{root}/templates-elsewhere/app.yaml`: an unrendered template" in untouched
+    assert f"- `{root}/ci/docker-compose.yml`: not a Kubernetes manifest" in untouched
+    assert f"### `{root}/services/api/untracked.yaml`" in body
+    assert all(f"### `{root}/{relative}`" in body for relative in expected_changed)
+    assert "build/generated.yaml" not in body  # ignored by .gitignore: not even scanned
     closing = fixed.stderr.decode()
     assert f"{len(expected_changed)} hardened" in closing
     assert "skipped 2: Helm chart template" in closing

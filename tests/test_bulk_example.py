@@ -23,12 +23,12 @@ def copy_as_git_repository(tmp_path: Path) -> Path:
 
 
 def test_the_example_diff_and_report_are_current(tmp_path):
-    report = tmp_path / "pr-body.txt"
+    report = tmp_path / "pr-body.md"
     repo = copy_as_git_repository(tmp_path)
-    result = run("fix", "--diff", ".", "--report", "text", "--report-file", str(report), cwd=repo)
+    result = run("fix", "--diff", ".", "--report", "markdown", "--report-file", str(report), cwd=repo)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout == (EXAMPLE / "remediation.diff").read_bytes()
-    assert report.read_bytes() == (EXAMPLE / "pr-body.txt").read_bytes()
+    assert report.read_bytes() == (EXAMPLE / "pr-body.md").read_bytes()
     chart = run("fix", "--diff", "--chart-values", "charts", cwd=repo)
     assert chart.returncode == 0, chart.stderr.decode()
     assert chart.stdout == (EXAMPLE / "chart-values.diff").read_bytes()
