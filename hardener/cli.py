@@ -12,7 +12,7 @@ from typing import List, Optional
 
 import typer
 
-from hardener.errors import ProfileError
+from hardener.errors import HardenerError, ProfileError
 from hardener.profile import DEFAULT_PROFILE, Profile, load_profile
 from hardener.runner import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, WriteBack, run
 
@@ -66,6 +66,17 @@ def _check_report(report: Optional[str], report_file: Optional[str]) -> Optional
 _PROFILE_HELP = "A shipped profile name (restricted, ...) or a profile file path."
 _REPORT_HELP = "Also write a report of every change, finding and skip: text, json, markdown or sarif."
 _REPORT_FILE_HELP = "Write the report to this file instead of standard error (.json/.sarif/.md/.txt imply --report)."
+_EXIT_ZERO_HELP = "Exit 0 even when something would change (input and internal errors still fail)."
+# Environment defaults, for hosts that hide stderr (Helm 4 post-renderer plugins).
+_REPORT_ENV, _REPORT_FILE_ENV = "HARDENER_REPORT", "HARDENER_REPORT_FILE"
+
+
+def _exit(code: int, exit_zero: bool) -> typer.Exit:
+    from hardener.runner import EXIT_OK, EXIT_WOULD_CHANGE
+
+    return typer.Exit(EXIT_OK if exit_zero and code == EXIT_WOULD_CHANGE else code)
+
+
 _PATHS_HELP = "Manifest files or directories (walked for .yaml/.yml/.json); none or '-' reads standard input."
 _JOBS_HELP = "Files to harden in parallel (processes); default: the number of CPUs."
 _CHART_VALUES_HELP = (
@@ -87,8 +98,9 @@ def fix(
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff instead of the hardened content."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change."),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
-    report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP),
-    report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP),
+    report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP, envvar=_REPORT_ENV),
+    report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP, envvar=_REPORT_FILE_ENV),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help=_EXIT_ZERO_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
     chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
 ) -> None:
@@ -99,23 +111,52 @@ def fix(
     report = _check_report(report, report_file)
     _check_jobs(jobs)
     mode = WriteBack.WRITE if write else WriteBack.DIFF if diff else WriteBack.CHECK if check else WriteBack.STDOUT
-    raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values))
+    code = run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values)
+    raise _exit(code, exit_zero)
 
 
 @app.command("check")
 def check_command(
     paths: Optional[List[str]] = typer.Argument(None, help=_PATHS_HELP),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
-    report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP),
-    report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP),
+    report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP, envvar=_REPORT_ENV),
+    report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP, envvar=_REPORT_FILE_ENV),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help=_EXIT_ZERO_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
     chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
 ) -> None:
     """Write nothing; exit 1 when anything would change, 0 when all is hardened."""
     report = _check_report(report, report_file)
     _check_jobs(jobs)
-    mode = WriteBack.CHECK
-    raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values))
+    code = run(list(paths or []), _load_profile(profile), WriteBack.CHECK, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values)
+    raise _exit(code, exit_zero)
+
+
+@app.command()
+def krm(
+    config: Optional[str] = typer.Option(
+        None, "--config", help="Legacy kustomize exec transformer: read the configuration from this file and a plain YAML stream from stdin."
+    ),
+) -> None:
+    """Run as a KRM function: a ResourceList on stdin, the hardened list with results on stdout."""
+    from hardener.krm import run_function, run_legacy_plugin
+    from hardener.textio import decode
+
+    data = sys.stdin.buffer.read()
+    if config is not None:
+        output, code, messages = run_legacy_plugin(config, data)
+    else:
+        try:
+            result = run_function(decode(data, "<ResourceList>")[0])
+        except HardenerError as exc:  # not UTF-8: answer with an error result all the same
+            result = run_function("")
+            result.messages = [str(exc)]
+        output, code, messages = result.text.encode("utf-8"), result.exit_code, result.messages
+    for message in messages:
+        _err(message)
+    sys.stdout.buffer.write(output)
+    sys.stdout.buffer.flush()
+    raise typer.Exit(code)
 
 
 @app.command("transforms")
