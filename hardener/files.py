@@ -40,7 +40,7 @@ def write_atomic(name: str, data: bytes) -> None:
     path = Path(name)
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
-        if not os.access(path, os.W_OK):
+        if not mode & 0o222 or not os.access(path, os.W_OK):  # mode bits too: root may write anything
             raise InputError("permission denied (file is read-only); not written", file=name)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".hardener", dir=path.parent)
     except PermissionError:
