@@ -227,14 +227,15 @@ class _Builder:
                         self._mark_shared(source_data)
                 continue
             key = _hashable(self.memo[id(key_node)])
-            if key in key_nodes:
-                first = key_nodes[key]
+            seen_as = (type(key), key)  # 1 and true are one Python dict key, two YAML keys
+            if seen_as in key_nodes:
+                first = key_nodes[seen_as]
                 raise self.error(
                     f"duplicate key {_short(key)} (first at line {self._line(first)}); "
                     "Kubernetes rejects duplicate keys, remove one",
                     key_node,
                 )
-            key_nodes[key] = key_node
+            key_nodes[seen_as] = key_node
             result[key] = self.memo[id(value_node)]
         for k, v in merged.items():
             result.setdefault(k, v)
