@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from hardener.context import PodContext
 from hardener.errors import InputError, InternalError
 from hardener.model import CHANGE, FINDING, SKIP, Record
-from hardener.patch import PatchError, patch
+from hardener.patch import PatchError, Style, detect_style, is_json_document, patch, render_document
 from hardener.profile import Profile
 from hardener.shapes import document_problems, node_at, pod_problems
 from hardener.stream import Chunk, split
 from hardener.textio import detect_newline
 from hardener.verify import verify
-from hardener.workloads import BUILTIN_KINDS, lookup, locate, mentions_kind
+from hardener.streamindex import StreamIndex, index_stream
+from hardener.workloads import BUILTIN_KINDS, ObjectLocation, api_group, locate, locate_objects, lookup, mentions_kind
 from hardener.yamlnodes import compose, to_data
 
 _KIND_NAMES = frozenset(kind.kind for kind in BUILTIN_KINDS)
@@ -42,10 +43,13 @@ def harden_text(text: str, profile: Profile, file: str = "<stdin>") -> StreamRes
     newline = detect_newline(text)
     result = StreamResult(text="")
     pieces: list[str] = []
-    for chunk in split(text):
+    chunks = split(text)
+    kinds = _KIND_NAMES | frozenset(kind for t in profile.transforms for kind in t.object_kinds)
+    stream = index_stream(chunks, file) if any(t.needs_stream_index for t in profile.transforms) else None
+    for chunk in chunks:
         result.documents += chunk.is_document
-        if chunk.is_document and mentions_kind(chunk.text, _KIND_NAMES):
-            new_text, records = _harden_document(chunk, profile, file, newline)
+        if chunk.is_document and mentions_kind(chunk.text, kinds):
+            new_text, records = _harden_document(chunk, profile, file, newline, stream)
             if new_text != chunk.text:
                 result.changed_documents.append(chunk.index)  # type: ignore[arg-type]
             pieces.append(new_text)
@@ -56,7 +60,7 @@ def harden_text(text: str, profile: Profile, file: str = "<stdin>") -> StreamRes
     return result
 
 
-def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) -> tuple[str, list[Record]]:
+def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, stream: StreamIndex | None) -> tuple[str, list[Record]]:
     base = {"file": file, "document": chunk.index}
     bare_cr = _BARE_CR.search(chunk.text)
     if bare_cr:
@@ -70,20 +74,36 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) ->
             return chunk.text, [Record(SKIP, "", f"Skipped {reason}", line=error.line, **base)]
         raise
     view = to_data(root, file=file, document=chunk.index, first_line=chunk.first_line, text=chunk.text)
+    json_style = is_json_document(root)
     records: list[Record] = []
     for path, message in document_problems(view.data):
         records.append(Record(FINDING, "", message, path, line=_line_of(root, path, chunk.first_line), **base))
     contexts: list[PodContext] = []
-    for location in locate(view.data):
+
+    def record_base_of(location) -> dict:
         obj = location.object
         metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        record_base = {
+        return {
             **base,
             "line": _line_of(root, location.object_path, chunk.first_line),
             "kind": obj.get("kind"),
             "namespace": metadata.get("namespace") if isinstance(metadata.get("namespace"), str) else None,
             "name": metadata.get("name") if isinstance(metadata.get("name"), str) else None,
         }
+
+    object_transforms = [t for t in profile.transforms if t.object_kinds]
+    for path, obj in locate_objects(view.data) if object_transforms else ():
+        if api_group(str(obj.get("apiVersion", ""))) != "":
+            continue
+        location = ObjectLocation(path, obj)
+        context = PodContext(location, view.data, view.shared, record_base_of(location), stream, json_style)
+        for transform in object_transforms:
+            if obj.get("kind") in transform.object_kinds:
+                context.transform_id = transform.id
+                transform.apply_object(context)
+        contexts.append(context)
+    for location in locate(view.data):
+        record_base = record_base_of(location)
         spec = lookup(view.data, location.pod_spec_path)
         if not isinstance(spec, dict):
             what = "missing" if spec is None else f"a {type(spec).__name__}, not a mapping"
@@ -91,7 +111,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) ->
             continue
         for path, message in pod_problems(spec, location.pod_spec_path):
             records.append(Record(FINDING, "", message, path, **{**record_base, "line": _line_of(root, path, chunk.first_line)}))
-        context = PodContext(location, view.data, view.shared, record_base)
+        context = PodContext(location, view.data, view.shared, record_base, stream, json_style)
         for transform in profile.transforms:
             context.transform_id = transform.id
             if transform.linux_only and context.is_windows:
@@ -106,12 +126,14 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) ->
                 ) from exc
         contexts.append(context)
     edits = [edit for context in contexts for edit in context.edits]
+    new_documents = [document for context in contexts for document in context.new_documents]
     for context in contexts:
         records.extend(context.records)
-    if not edits:
+    if not edits and not new_documents:
         return chunk.text, records
+    style = detect_style(root, chunk.text, newline)  # only documents that change pay for it
     try:
-        new_text, lines = patch(chunk.text, root, edits, newline)
+        new_text, lines = patch(chunk.text, root, edits, style) if edits else (chunk.text, [])
     except PatchError as error:
         kept = [r for r in records if r.type != CHANGE]
         kept.append(Record(FINDING, "", f"Document left unchanged: {error}", line=chunk.first_line + 1, **base))
@@ -120,8 +142,23 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) ->
     for record in records:
         if record.edit is not None:
             record.line = line_of_edit[id(record.edit)]
-    verify(new_text, view.data, file=file, document=chunk.index)
-    return new_text, records
+    if edits:
+        verify(new_text, view.data, file=file, document=chunk.index)
+    return new_text + _added_documents(new_text, new_documents, style, file, chunk.index), records
+
+
+def _added_documents(text: str, documents: list[dict], style: Style, file: str, index: int | None) -> str:
+    """New documents after a chunk, each behind its own ``---``, each verified."""
+    if not documents:
+        return ""
+    added = ""
+    for document in documents:
+        rendered = render_document(document, style)
+        verify(rendered, document, file=file, document=index)
+        added += f"---{style.newline}{rendered}"
+    if not text.endswith("\n"):  # the stream ended without a final newline: so does the new one
+        added = style.newline + added[: -len(style.newline)]
+    return added
 
 
 def _line_of(root, path, first_line: int) -> int:

@@ -69,6 +69,15 @@ class Record:
         return format_path(self.path)
 
 
+def yaml_text(value: Any) -> str:
+    """A value as YAML writes it, for messages: ``true``, not Python's ``True``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
 def format_path(path: Path) -> str:
     """``('spec', 'containers', 0, 'image')`` -> ``spec.containers[0].image``."""
     text = ""

@@ -62,7 +62,7 @@ def load_profile(name_or_path: str, registry: Registry | None = None) -> Profile
         if params is False:
             continue
         cls = registry.get(transform_id)
-        transforms.append(cls(_build_params(cls, params, source)))
+        transforms.append(cls(build_params(cls, params, source)))
     return Profile(
         name=raw.get("name") or FsPath(source).stem,
         description=raw.get("description") or "",
@@ -135,7 +135,7 @@ def _parse(text: str, source: str) -> dict:
     return raw
 
 
-def _build_params(cls: type[Transform], given: dict, source: str) -> Any:
+def build_params(cls: type[Transform], given: dict, source: str) -> Any:
     """Check ``given`` against the transform's Params dataclass and build it."""
     fields = {f.name: f for f in dataclasses.fields(cls.Params)}
     hints = typing.get_type_hints(cls.Params)

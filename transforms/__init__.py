@@ -6,6 +6,7 @@ matters: a transform sees the edits of those before it.
 """
 
 from .automount_service_account_token import AutomountServiceAccountToken
+from .dedicated_service_account import DedicatedServiceAccount
 from .drop_all_capabilities import DropAllCapabilities
 from .no_privilege_escalation import NoPrivilegeEscalation
 from .read_only_root_filesystem import ReadOnlyRootFilesystem
@@ -17,6 +18,7 @@ BUILTINS = (
     ReadOnlyRootFilesystem,
     DropAllCapabilities,
     AutomountServiceAccountToken,
+    DedicatedServiceAccount,
 )
 
 __all__ = ["BUILTINS"]

@@ -1,6 +1,7 @@
 """no-privilege-escalation: no process in the container can gain more privileges than its parent."""
 
 from hardener.context import PodContext
+from hardener.model import yaml_text
 from hardener.transform import SAFE, Transform
 
 from .references import azure, cis, nsa, pss
@@ -91,5 +92,5 @@ class NoPrivilegeEscalation(Transform):
             else:
                 message = f"Set allowPrivilegeEscalation to false in container {container.name}"
                 if current is not None:
-                    message += f" (it was explicitly {current!r})"
+                    message += f" (it was explicitly {yaml_text(current)})"
                 pod.set(("securityContext", "allowPrivilegeEscalation"), False, message, container)

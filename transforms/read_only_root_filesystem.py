@@ -1,6 +1,7 @@
 """read-only-root-filesystem: the container's image layers cannot be written to."""
 
 from hardener.context import PodContext
+from hardener.model import yaml_text
 from hardener.transform import MAY_BREAK, Transform
 
 from .references import azure, cis, nsa
@@ -40,7 +41,8 @@ class ReadOnlyRootFilesystem(Transform):
       containers:
       - name: web
         image: nginx
-        securityContext: {readOnlyRootFilesystem: true}
+        securityContext:
+          readOnlyRootFilesystem: true
     ```
 
     ## Fix safety
@@ -72,5 +74,5 @@ class ReadOnlyRootFilesystem(Transform):
                 continue
             message = f"Set readOnlyRootFilesystem to true in container {container.name}"
             if current is not None:
-                message += f" (it was explicitly {current!r})"
+                message += f" (it was explicitly {yaml_text(current)})"
             pod.set(("securityContext", "readOnlyRootFilesystem"), True, message, container)

@@ -1,6 +1,7 @@
 """run-as-non-root: the kubelet refuses to start a container as UID 0."""
 
 from hardener.context import PodContext
+from hardener.model import yaml_text
 from hardener.transform import MAY_BREAK, Transform
 
 from .references import azure, cis, nsa, pss
@@ -75,7 +76,7 @@ class RunAsNonRoot(Transform):
             before = pod.get("securityContext", "runAsNonRoot")
             message = "Set runAsNonRoot to true on the pod"
             if before is not None:
-                message += f" (it was explicitly {before!r})"
+                message += f" (it was explicitly {yaml_text(before)})"
             pod.set(("securityContext", "runAsNonRoot"), True, message)
         for container in containers:
             if container.get("securityContext", "runAsNonRoot") is False:
