@@ -105,7 +105,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         for transform in object_transforms:
             if obj.get("kind") in transform.object_kinds:
                 context.transform_id = transform.id
-                transform.apply_object(context)
+                _run_transform(transform.apply_object, context, file, chunk.index)
         contexts.append(context)
     for location in locate(view.data):
         record_base = record_base_of(location)
@@ -122,13 +122,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
             if transform.linux_only and context.is_windows:
                 context.skip(f"Not applied: {transform.id} sets a field Kubernetes forbids on Windows pods")
                 continue
-            try:
-                transform.apply(context)
-            except Exception as exc:  # a transform's bug: fail closed, name the place, no traceback
-                raise InternalError(
-                    f"{file}:{record_base['line']}: document {chunk.index}: transform {transform.id} failed "
-                    f"({type(exc).__name__}: {exc}); nothing was written"
-                ) from exc
+            _run_transform(transform.apply, context, file, chunk.index)
         contexts.append(context)
     edits = [edit for context in contexts for edit in context.edits]
     new_documents = [document for context in contexts for document in context.new_documents]
@@ -150,6 +144,17 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
     if edits:
         verify(new_text, view.data, file=file, document=chunk.index)
     return new_text + _added_documents(new_text, new_documents, style, file, chunk.index), records
+
+
+def _run_transform(method, context: PodContext, file: str, document: int | None) -> None:
+    """Run one transform method; its crash fails the run closed, naming the place, with no traceback."""
+    try:
+        method(context)
+    except Exception as exc:
+        raise InternalError(
+            f"{file}:{context.record_base['line']}: document {document}: transform {context.transform_id} failed "
+            f"({type(exc).__name__}: {exc}); nothing was written"
+        ) from exc
 
 
 def _added_documents(text: str, documents: list[dict], style: Style, file: str, index: int | None) -> str:
