@@ -171,7 +171,7 @@ class PodContext:
                 return self._refuse(message, full, container, f"{where} is not a mapping")
             node = child
         if not isinstance(node, dict):
-            return self._refuse(message, full, container, "the parent field is not a mapping")
+            return self._refuse(message, full, container, f"{format_path(full[:-1])} is not a mapping")
         if id(node) in self.shared:
             return self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
         for step in full[missing_from:-1]:  # only now, once the edit is known to be possible

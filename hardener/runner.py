@@ -9,6 +9,7 @@ entry point (fix, check, bulk runs) shares one write-back decision
 from __future__ import annotations
 
 import difflib
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -16,8 +17,9 @@ from enum import Enum
 from typing import IO
 
 from hardener.errors import HardenerError, InputError, InternalError
-from hardener.files import STDIN, open_input, read_input, write_atomic
+from hardener.files import STDIN, open_input, write_atomic
 from hardener.profile import Profile
+from hardener.walk import Input, Skip, collect
 
 EXIT_OK, EXIT_WOULD_CHANGE, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR = 0, 1, 2, 123
 
@@ -33,11 +35,16 @@ class WriteBack(Enum):
 
 @dataclass
 class Outcome:
-    """One input: its name, its result, or the error that stopped it."""
+    """One input: its name, its result, or the error that stopped it.
+
+    A skipped file (``skip`` set) has a result too: its input untouched and a
+    single file-level skip record, so every report lists it with its reason.
+    """
 
     name: str
     result: object = None  # hardener.api.BytesResult
     error: HardenerError | None = None
+    skip: Skip | None = None
 
     @property
     def label(self) -> str:
@@ -60,45 +67,54 @@ class RunSummary:
     def changed(self) -> list[Outcome]:
         return [o for o in self.results if o.result.changed]
 
+    @property
+    def skipped(self) -> list[Outcome]:
+        return [o for o in self.results if o.skip is not None]
 
-def collect_inputs(paths: list[str]) -> list[str]:
-    """The inputs to read: the given paths, or standard input when there are none."""
-    return paths or [STDIN]
-
-
-def harden_inputs(names: list[str], profile: Profile) -> RunSummary:
-    """Harden every input; an input error stops that input only."""
-    from hardener.api import harden_bytes
-
-    summary = RunSummary()
-    for name in names:
-        outcome = Outcome(name)
-        try:
-            outcome.result = harden_bytes(read_input(name), profile, file=outcome.label)
-        except InputError as exc:
-            outcome.error = exc
-        summary.outcomes.append(outcome)
-    return summary
+    @property
+    def unchanged(self) -> list[Outcome]:
+        return [o for o in self.results if o.skip is None and not o.result.changed]
 
 
-def stream_inputs(names: list[str], profile: Profile, sink: IO[bytes], *, keep_records: bool) -> RunSummary:
-    """Harden every input into ``sink`` document by document (filter mode); an input error stops that input only."""
+def collect_inputs(paths: list[str], chart_values: bool = False) -> list[Input]:
+    """The inputs to read: the given paths with directories walked, or standard input."""
+    return collect(paths, chart_values)
+
+
+def harden_inputs(items: list[Input | str], profile: Profile, jobs: int = 1, on_done=None) -> RunSummary:
+    """Harden every input (in ``jobs`` processes); an error stops that input only."""
+    from hardener.bulk import harden_many
+
+    inputs = [Input(item) if isinstance(item, str) else item for item in items]
+    return RunSummary(list(harden_many(inputs, profile, jobs, on_done)))
+
+
+def stream_inputs(items: list[Input], profile: Profile, sink: IO[bytes], *, keep_records: bool, on_done=None) -> RunSummary:
+    """Harden every input into ``sink`` document by document (filter mode); an error stops that input only."""
     from hardener.streaming import harden_stream
 
     summary = RunSummary()
-    for name in names:
-        outcome = Outcome(name)
+    for item in items:
+        outcome = Outcome(item.name)
         try:
-            handle = open_input(name)
+            handle = open_input(item.name)
             try:
                 outcome.result = harden_stream(handle, profile, sink, file=outcome.label, keep_records=keep_records)
             finally:
-                if name != STDIN:
+                if item.name != STDIN:
                     handle.close()
-        except InputError as exc:
+        except HardenerError as exc:
             outcome.error = exc
         summary.outcomes.append(outcome)
+        if on_done:
+            on_done()
     return summary
+
+
+def _streams(write_back: WriteBack, items: list[Input], jobs: int) -> bool:
+    """A filter run streams: stdout, inputs named by the user, and one at a time."""
+    plain = all(not item.walked and item.skip is None and item.chart is None for item in items)
+    return write_back is WriteBack.STDOUT and plain and (len(items) == 1 or jobs == 1)
 
 
 def unified_diff(label: str, before: str, after: str) -> str:
@@ -117,44 +133,69 @@ def run(
     *,
     report: str | None = None,
     report_file: str | None = None,
+    jobs: int | None = None,
+    chart_values: bool = False,
     stdout: IO[bytes] | None = None,
     stderr: IO[str] | None = None,
 ) -> int:
     """Harden ``paths`` and write back as asked; return the exit code."""
+    from hardener.bulk import closing_summary, default_jobs
+    from hardener.progress import progress
+
     out = stdout or sys.stdout.buffer
     err = stderr or sys.stderr
-    names = collect_inputs(paths)
-    if write_back is WriteBack.WRITE and STDIN in names:
+    try:
+        items = collect_inputs(paths, chart_values)
+    except InputError as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_INPUT_ERROR
+    if write_back is WriteBack.WRITE and any(item.name == STDIN for item in items):
         err.write("error: --write needs file paths; it cannot rewrite standard input\n")
         return EXIT_INPUT_ERROR
-    spool = None
-    try:
-        if write_back is WriteBack.STDOUT:  # a filter streams, into a spool: all or nothing reaches stdout
+    bulk = any(path != STDIN and os.path.isdir(path) for path in paths)
+    if write_back is WriteBack.STDOUT and bulk:
+        err.write("error: a directory holds many files; rewrite them with -w, or use --diff or --check\n")
+        return EXIT_INPUT_ERROR
+    jobs = jobs or default_jobs()
+    spool = None  # a streaming filter's output, held until every input has succeeded
+    with progress(len(items), err) as advance:
+        if _streams(write_back, items, jobs):
             from hardener.streaming import new_spool
 
             spool = new_spool()
-            summary = stream_inputs(names, profile, spool, keep_records=bool(report))
+            summary = stream_inputs(items, profile, spool, keep_records=bool(report), on_done=advance)
         else:
-            summary = harden_inputs(names, profile)
-    except InternalError as exc:
+            summary = harden_inputs(items, profile, jobs, advance)
+    internal = [o for o in summary.errors if isinstance(o.error, InternalError)]
+    if internal:
         if spool is not None:
-            spool.close()  # what was hardened before the error is thrown away
-        err.write(f"internal error: {exc}\n")
-        return EXIT_INTERNAL_ERROR
+            spool.close()
+        for outcome in internal:
+            err.write(f"internal error: {outcome.error}\n")
+        return EXIT_INTERNAL_ERROR  # nothing is written when any output cannot be vouched for
     for outcome in summary.errors:
         err.write(f"error: {outcome.error}\n")
 
     if write_back is WriteBack.STDOUT:
         if summary.errors:
-            spool.close()
+            if spool is not None:
+                spool.close()
             return EXIT_INPUT_ERROR  # a filter never emits a partial stream
-        spool.seek(0)
-        shutil.copyfileobj(spool, out, 1 << 20)
-        spool.close()
+        if spool is not None:
+            spool.seek(0)
+            shutil.copyfileobj(spool, out, 1 << 20)
+            spool.close()
+        else:
+            for outcome in summary.results:
+                out.write(outcome.result.output_bytes)
         out.flush()
     elif write_back is WriteBack.DIFF:
+        from hardener.colordiff import colorize, should_color
+
+        color = should_color(out)
         for outcome in summary.changed:
-            out.write(unified_diff(outcome.label, outcome.result.input, outcome.result.output).encode("utf-8"))
+            diff = unified_diff(outcome.label, outcome.result.input, outcome.result.output)
+            out.write((colorize(diff) if color else diff).encode("utf-8"))
         out.flush()
     elif write_back is WriteBack.WRITE:
         for outcome in summary.changed:
@@ -168,8 +209,10 @@ def run(
         for outcome in summary.changed:
             err.write(f"would harden {outcome.label} ({len(outcome.result.changes)} changes)\n")
 
-    if report:
-        _write_report(report, summary, report_file, err)
+    if report and not _write_report(report, summary, report_file, err):
+        return EXIT_INPUT_ERROR
+    if bulk:
+        err.write(closing_summary(summary, write_back.value))
     if summary.errors:
         return EXIT_INPUT_ERROR
     if write_back is WriteBack.CHECK and summary.changed:
@@ -177,13 +220,18 @@ def run(
     return EXIT_OK
 
 
-def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: IO[str]) -> None:
-    """Reports never go to stdout: in filter mode stdout is the YAML stream."""
+def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: IO[str]) -> bool:
+    """Reports never go to stdout: in filter mode stdout is the YAML stream. False: not written."""
     from hardener.report import render
 
     text = render(fmt, summary)
-    if report_file:
-        with open(report_file, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
+    if not report_file:
         err.write(text)
+        return True
+    try:
+        with open(report_file, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as exc:
+        err.write(f"error: {report_file}: cannot write the report: {exc.strerror or exc}\n")
+        return False
+    return True

@@ -25,7 +25,7 @@ from hardener.errors import InputError
 from hardener.model import CHANGE, FINDING, SKIP, Record
 from hardener.profile import Profile
 from hardener.stream import iter_chunks
-from hardener.textio import _BOMS, Encoding
+from hardener.textio import _BOMS, Encoding, _codec_without_bom
 
 BLOCK = 1 << 16
 SPOOL_IN_MEMORY = 8 << 20
@@ -71,6 +71,7 @@ class DecodedLines:
         self._read = getattr(handle, "read1", handle.read)
         self._newlines_fed = 0  # b"\n" bytes in everything given to the decoder so far
         self._offset = 0  # body bytes given to the decoder so far
+        self._text_newlines = 0  # "\n" characters decoded so far
 
     def __iter__(self) -> Iterator[str]:
         head = self._read_head()
@@ -79,6 +80,8 @@ class DecodedLines:
             if head.startswith(candidate):
                 codec, bom = name, candidate
                 break
+        else:
+            codec = _codec_without_bom(head)
         self.encoding = Encoding(codec=codec, bom=bom)
         decoder = codecs.getincrementaldecoder(codec)("strict")
         pending = ""
@@ -124,6 +127,10 @@ class DecodedLines:
             ) from None
         self._newlines_fed += block.count(b"\n")
         self._offset += len(block)
+        if "\x00" in text:  # UTF-16/32 that decoded, but to NUL characters: binary all the same
+            line = self._text_newlines + text[: text.index("\x00")].count("\n") + 1
+            raise InputError(f"binary data (NUL character after decoding as {codec.upper()}), not a YAML text file", file=self.file, line=line)
+        self._text_newlines += text.count("\n")
         return text
 
 

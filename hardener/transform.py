@@ -40,6 +40,8 @@ class Transform:
     """Kubernetes forbids the field on Windows pods (``spec.os.name: windows``)."""
     aliases: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = NoParams
+    example_params: ClassVar[dict] = {}
+    """The parameters the docstring's Example runs with (and is tested with); none by default."""
     object_kinds: ClassVar[frozenset[str]] = frozenset()
     """Core-group kinds (``ServiceAccount``) whose objects ``apply_object`` edits."""
 

@@ -88,6 +88,7 @@ class DedicatedServiceAccount(Transform):
     title = "Run each workload under its own service account"
     rationale = "Workloads that share the default service account share every permission granted to it."
     safety = MAY_BREAK
+    example_params = {"create": True}
     guidance = (
         "If the workload calls the Kubernetes API, bind the Role it needs to the new ServiceAccount "
         "(a RoleBinding) and mount its token explicitly (automountServiceAccountToken: true)."
