@@ -15,14 +15,14 @@ from ruamel.yaml.nodes import MappingNode, SequenceNode
 from hardener.errors import InputError
 from hardener.stream import split
 from hardener.verify import strictly_equal
-from hardener.yamlnodes import _Builder, compose, to_data
+from hardener.yamlnodes import _Builder, _Where, compose, to_data
 from tests.conftest import corpus_files
 
 TRICKY = {
     "scalars": "a: 1\nb: yes\nc: '1'\nd: 0o17\ne: 1.5e3\nf: ~\ng: .inf\nh: 2024-01-01\ni: !!str 3\nj: 0x1F\nk: -0\nl: \"true\"\n",
     "anchors": "base: &b {x: 1, y: [1, 2]}\none: *b\ntwo: {<<: *b, y: 3}\n",
     "merge-list": "a: &a {p: 1}\nb: &b {q: 2, p: 9}\nc:\n  <<: [*a, *b]\n  r: 3\n",
-    "quoted-merge-key": "'<<': {x: 1}\n\"<<\": 2\n",
+    "quoted-merge-key": "'<<': {x: 1}\nb: 2\n",
     "scalar-alias": "a: &s hello\nb: *s\nc: [*s, *s]\n",
     "complex-key": "? [a, b]\n: 1\n? {k: v}\n: 2\n",
     "nested-anchor": "spec: &s\n  containers: &c\n    - name: a\n  more: *c\nother: *s\n",
@@ -45,9 +45,9 @@ def _shared_paths(data, shared: set[int]) -> set[tuple]:
     return found
 
 
-def _assert_same_view(root) -> None:
-    fast = to_data(root)
-    reference = _Builder()
+def _assert_same_view(root, text: str) -> None:
+    fast = to_data(root, text=text)
+    reference = _Builder(_Where(text), True)
     expected = reference.build(root)
     assert strictly_equal(fast.data, expected)
     assert _shared_paths(fast.data, fast.shared) == _shared_paths(expected, reference.shared)
@@ -55,7 +55,7 @@ def _assert_same_view(root) -> None:
 
 @pytest.mark.parametrize("name", sorted(TRICKY))
 def test_data_view_matches_the_reference_builder(name):
-    _assert_same_view(compose(TRICKY[name]))
+    _assert_same_view(compose(TRICKY[name]), TRICKY[name])
 
 
 def test_recursive_alias_is_refused_by_both_builders():
@@ -69,6 +69,24 @@ def test_recursive_alias_is_refused_by_both_builders():
         to_data(root)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: 1\nb: {c: 1, c: 2}\na: 3\n", "duplicate key 'c' (first at line 2)"),
+        ("x: &a {k: 1}\ny: {<<: *a, z: 1, z: 2}\n", "duplicate key 'z'"),
+        ("? [1, 2]\n: a\n? [1, 2]\n: b\n", "duplicate key"),
+    ],
+)
+def test_both_builders_refuse_the_same_duplicate_key(text, message):
+    root = compose(text)
+    with pytest.raises(InputError) as reference:
+        _Builder(_Where(text), True).build(root)
+    with pytest.raises(InputError) as fast:
+        to_data(root, text=text)
+    assert message in str(fast.value)
+    assert str(fast.value) == str(reference.value)
+
+
 def test_alias_bomb_is_refused():
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 7)]
@@ -76,14 +94,16 @@ def test_alias_bomb_is_refused():
         to_data(compose("\n".join(lines) + "\n"))
 
 
-def test_deep_nesting_falls_back_without_recursion_error():
-    depth = 3000
+def test_deep_nesting_falls_back_to_the_stack_builder():
+    # Deeper than the recursive builder goes, within what compose accepts (MAX_DEPTH).
+    depth = 400
     text = "a: " + "[" * depth + "1" + "]" * depth + "\n"
-    view = to_data(compose(text))
+    view = to_data(compose(text), text=text)
     value = view.data["a"]
     for _ in range(depth - 1):
         value = value[0]
     assert value == [1]
+    _assert_same_view(compose(text), text)
 
 
 def _node_signature(root):
@@ -129,4 +149,4 @@ def test_composer_matches_ruamel_on_the_corpus():
                 continue
             root = compose(document)
             assert _node_signature(root) == _node_signature(expected[0]), path.name
-            _assert_same_view(root)
+            _assert_same_view(root, document)
