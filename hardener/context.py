@@ -48,6 +48,8 @@ class PodContext:
         self.transform_id = ""
         self.edits: list[Edit] = []
         self.records: list[Record] = []
+        self._origins: dict[int, list[int | None]] = {}
+        """For each list an item was removed from: the input index of each current item (None: added by us)."""
 
     @property
     def spec(self) -> dict:
@@ -87,7 +89,7 @@ class PodContext:
         if before == value and type(before) is type(value):
             return False
         parent[full[-1]] = value
-        return self._record_edit(Edit("set", full, value), message, before, value, container)
+        return self._record_edit(Edit("set", self._input_path(full), value), message, before, value, container)
 
     def append(self, path: Path, value: Any, message: str, container: Container | None = None) -> bool:
         """Add ``value`` to the list at ``path``, creating the list when it is missing."""
@@ -102,8 +104,40 @@ class PodContext:
             self.finding(f"{message}: not edited, the field is not a plain list", path, container)
             return False
         before = list(current)
+        edit = Edit("append", self._input_path(full), value)
         current.append(value)
-        return self._record_edit(Edit("append", full, value), message, before, list(current), container)
+        self._origins.setdefault(id(current), list(range(len(before)))).append(None)
+        return self._record_edit(edit, message, before, list(current), container)
+
+    def remove(self, path: Path, message: str, container: Container | None = None) -> bool:
+        """Delete the mapping key or list item at ``path``; False when it is not there.
+
+        A mapping or list that the removal leaves empty is removed from its
+        parent too (up to the container or the pod spec): in block YAML an
+        emptied ``add:`` would read back as null, not as ``[]``.
+        """
+        full = self._full_path(path, container)
+        trail = self._trail(full)
+        if trail is None:
+            return False
+        if any(id(node) in self.shared for node in trail):
+            self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
+            return False
+        before = trail[-1][full[-1]]
+        stop = len(self._full_path((), container))
+        target = len(full)
+        while target - 1 > stop and len(trail[target - 1]) == 1:
+            target -= 1
+        edit = Edit("remove", self._input_path(full[:target]))
+        holder, step = trail[target - 1], full[target - 1]
+        if isinstance(holder, list):
+            origins = self._origins.setdefault(id(holder), list(range(len(holder))))
+            if origins[step] is None:
+                self._refuse(message, full, container, "it was added by another transform in this run")
+                return False
+            del origins[step]
+        del holder[step]
+        return self._record_edit(edit, message, before, None, container)
 
     def finding(self, message: str, path: Path = (), container: Container | None = None) -> None:
         """Report something the transform will not fix (and why)."""
@@ -118,6 +152,33 @@ class PodContext:
     def _full_path(self, path: Path, container: Container | None) -> Path:
         base = self.location.pod_spec_path + (container.path if container else ())
         return base + tuple(path)
+
+    def _trail(self, full: Path) -> list[Any] | None:
+        """The containers along ``full`` (document first, the holder of the last step last), or None if absent."""
+        trail: list[Any] = []
+        node: Any = self.document
+        for step in full:
+            trail.append(node)
+            if isinstance(step, int):
+                if not isinstance(node, list) or not 0 <= step < len(node):
+                    return None
+            elif not isinstance(node, dict) or step not in node:
+                return None
+            node = node[step]
+        return trail
+
+    def _input_path(self, full: Path) -> Path:
+        """``full`` with every list index counted as in the input (items we removed still counted)."""
+        node: Any = self.document
+        steps = []
+        for step in full:
+            if isinstance(node, list) and id(node) in self._origins and isinstance(step, int) and 0 <= step < len(node):
+                origin = self._origins[id(node)][step]
+                steps.append(step if origin is None else origin)
+            else:
+                steps.append(step)
+            node = lookup(node, (step,))
+        return tuple(steps)
 
     def _parent_for_edit(self, full: Path, message: str, container: Container | None) -> dict | None:
         """Walk to the mapping that holds the last step, creating mappings on the way.

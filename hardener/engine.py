@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from hardener.context import PodContext
 from hardener.errors import InputError
 from hardener.model import CHANGE, FINDING, SKIP, Record
-from hardener.patch import PatchError, patch
+from hardener.patch import PatchError, patch_spans
 from hardener.profile import Profile
 from hardener.stream import Chunk, split
 from hardener.textio import detect_newline
@@ -94,15 +94,18 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) ->
     if not edits:
         return chunk.text, records
     try:
-        new_text, lines = patch(chunk.text, root, edits, newline)
+        new_text, spans = patch_spans(chunk.text, root, edits, newline)
     except PatchError as error:
         kept = [r for r in records if r.type != CHANGE]
         kept.append(Record(FINDING, "", f"Document left unchanged: {error}", line=chunk.first_line + 1, **base))
         return chunk.text, kept
-    line_of_edit = {id(edit): chunk.first_line + line + 1 for edit, line in zip(edits, lines)}
+    span_of_edit = {id(edit): span for edit, span in zip(edits, spans)}
     for record in records:
         if record.edit is not None:
-            record.line = line_of_edit[id(record.edit)]
+            first, last = span_of_edit[id(record.edit)]
+            record.line = chunk.first_line + first + 1
+            if last > first:
+                record.end_line = chunk.first_line + last + 1
     verify(new_text, view.data, file=file, document=chunk.index)
     return new_text, records
 
