@@ -81,7 +81,15 @@ class PodContext:
 
     def set(self, path: Path, value: Any, message: str, container: Container | None = None) -> bool:
         """Give the field at ``path`` (inside the pod spec or ``container``) ``value``."""
-        full = self._full_path(path, container)
+        return self._set(self._full_path(path, container), value, message, container)
+
+    def set_metadata(self, path: Path, value: Any, message: str) -> bool:
+        """Give the field at ``path`` inside the pod (template) metadata ``value`` (an annotation, say)."""
+        if self.location.pod_metadata_path is None:
+            return False
+        return self._set(self.location.pod_metadata_path + tuple(path), value, message, None)
+
+    def _set(self, full: Path, value: Any, message: str, container: Container | None) -> bool:
         parent = self._parent_for_edit(full, message, container)
         if parent is None:
             return False

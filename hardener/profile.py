@@ -16,6 +16,7 @@ Errors name the file, the transform and the key.
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from dataclasses import dataclass
 from importlib import resources
@@ -146,7 +147,10 @@ def build_params(cls: type[Transform], given: dict, source: str) -> Any:
         if not _type_ok(value, hints[key]):
             raise ProfileError(f"{source}: transforms: {cls.id}: {key}: expected {_type_name(hints[key])}, got {value!r}")
     converted = {k: tuple(v) if isinstance(v, list) and _origin(hints[k]) is tuple else v for k, v in given.items()}
-    return cls.Params(**converted)
+    try:
+        return cls.Params(**converted)
+    except (TypeError, ValueError) as exc:
+        raise ProfileError(f"{source}: transforms: {cls.id}: {exc}") from None
 
 
 def _origin(hint: Any) -> Any:
@@ -156,7 +160,7 @@ def _origin(hint: Any) -> Any:
 def _type_ok(value: Any, hint: Any) -> bool:
     origin = _origin(hint)
     args = typing.get_args(hint)
-    if origin is typing.Union or str(origin) == "types.UnionType":
+    if origin is typing.Union or origin is getattr(types, "UnionType", None):
         return any(_type_ok(value, arg) for arg in args)
     if hint is type(None):
         return value is None
