@@ -48,6 +48,8 @@ class PodContext:
         self.transform_id = ""
         self.edits: list[Edit] = []
         self.records: list[Record] = []
+        self.exempt_containers: dict[str, str] = {}
+        """container name -> reason: the current transform must not edit these (see hardener.exemptions)."""
         self._origins: dict[int, list[int | None]] = {}
         """For each list an item was removed from: the input index of each current item (None: added by us)."""
 
@@ -69,13 +71,18 @@ class PodContext:
         return lookup(self.spec, path)
 
     def containers(self) -> Iterator[Container]:
-        """Every container, init container and ephemeral container that is a mapping."""
+        """Every container, init container and ephemeral container that is a mapping (and not exempt)."""
         for list_name in CONTAINER_LISTS:
             items = self.spec.get(list_name)
             if isinstance(items, list):
                 for index, item in enumerate(items):
                     if isinstance(item, dict):
-                        yield Container(list_name, index, item)
+                        container = Container(list_name, index, item)
+                        reason = self.exempt_containers.get(container.name)
+                        if reason is None:
+                            yield container
+                        elif not any(r.type == SKIP and r.container == container.name and r.transform == self.transform_id for r in self.records):
+                            self.skip(f"Not applied in container {container.name}: {reason}", (), container)
 
     # Edits ----------------------------------------------------------------
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hardener.context import PodContext
+from hardener.exemptions import decide
 from hardener.errors import InputError
 from hardener.model import CHANGE, FINDING, SKIP, Record
 from hardener.patch import PatchError, patch_spans
+from hardener.pod_run import run_pod
 from hardener.profile import Profile
+from hardener.registry import default_registry
 from hardener.stream import Chunk, split
 from hardener.textio import detect_newline
 from hardener.verify import verify
@@ -41,7 +44,7 @@ def harden_text(text: str, profile: Profile, file: str = "<stdin>") -> StreamRes
     pieces: list[str] = []
     for chunk in split(text):
         result.documents += chunk.is_document
-        if chunk.is_document and mentions_kind(chunk.text, _KIND_NAMES):
+        if chunk.is_document and mentions_kind(chunk.text, _KIND_NAMES | {kind for _, kind in profile.kinds}):
             new_text, records = _harden_document(chunk, profile, file, newline)
             if new_text != chunk.text:
                 result.changed_documents.append(chunk.index)  # type: ignore[arg-type]
@@ -65,7 +68,9 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) ->
     view = to_data(root)
     records: list[Record] = []
     contexts: list[PodContext] = []
-    for location in locate(view.data):
+    enabled = {t.id for t in profile.transforms}
+    known = set(default_registry().ids())
+    for location in locate(view.data, BUILTIN_KINDS + profile.workload_kinds):
         obj = location.object
         metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         record_base = {
@@ -81,12 +86,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) ->
             records.append(Record(FINDING, "", f"The pod spec at {'.'.join(location.workload.pod_spec)} is {what}; not hardened", location.pod_spec_path, **record_base))
             continue
         context = PodContext(location, view.data, view.shared, record_base)
-        for transform in profile.transforms:
-            context.transform_id = transform.id
-            if transform.linux_only and context.is_windows:
-                context.skip(f"Not applied: {transform.id} sets a field Kubernetes forbids on Windows pods")
-                continue
-            transform.apply(context)
+        run_pod(context, profile.transforms, decide(profile.exemptions, obj, context.metadata, enabled, known))
         contexts.append(context)
     edits = [edit for context in contexts for edit in context.edits]
     for context in contexts:

@@ -125,9 +125,16 @@ def patch_spans(text: str, root: Node, edits: list[Edit], newline: str = "\n") -
             _nest(target.content, remaining, value, edit.op)
         line = (key or node).start_mark.line
         spans.append((line, line))
+    deletions = []
+    for removal in removals.values():
+        target = targets.get(id(removal.node))
+        if target is not None and removal.node.flow_style and removal.node.start_mark.line == removal.node.end_mark.line:
+            del targets[id(removal.node)]  # one rewrite of the flow collection: kept entries, then new ones
+            deletions.extend(_remove_flow(text, removal, list(removal.node.value), {id(c) for _, c in removal.children}, _new_flow_entries(target, style)))
+        else:
+            deletions.extend(_render_removal(text, removal, adds=target is not None))
     for target in targets.values():
         splices.append(_render_target(text, target, style))
-    deletions = [splice for removal in removals.values() for splice in _render_removal(text, removal)]
     splices.extend(_outermost(deletions))
     lines = [span if isinstance(span[0], int) else span[0].span_of[id(span[1])] for span in spans]
     return _apply(text, splices), lines
@@ -408,11 +415,21 @@ def _lines_of(text: str, start: int, end: int) -> tuple[int, int]:
     return first, first + text.count("\n", start, max(start, end - 1))
 
 
-def _render_removal(text: str, removal: _Removal) -> list[Splice]:
+def _new_flow_entries(target: _Target, style: Style) -> list[str]:
+    """The entries an insertion target adds to a flow collection, as text."""
+    node = target.node
+    if isinstance(node, MappingNode):
+        like_key, like_value = node.value[0] if node.value else (None, None)
+        return [f"{render_scalar(k, like_key, style)}: {_flow(v, like_key, like_value, style)}" for k, v in target.content.items()]
+    like = node.value[0] if node.value else None
+    return [_flow(item, None, like, style) for item in target.content]
+
+
+def _render_removal(text: str, removal: _Removal, adds: bool = False) -> list[Splice]:
     node = removal.node
     children = list(node.value)
     doomed = {id(child) for _, child in removal.children}
-    if len(doomed) == len(children):
+    if len(doomed) == len(children) and not adds:
         raise PatchError(f"line {node.start_mark.line + 1}: removing every entry would leave an empty collection")
     if node.flow_style:
         return _remove_flow(text, removal, children, doomed)
@@ -456,13 +473,13 @@ def _child_text_range(text: str, node: Node, pair: tuple[Node | None, Node]) -> 
     return first.start_mark.index, _content_end(text, child, key)
 
 
-def _remove_flow(text: str, removal: _Removal, children: list, doomed: set[int]) -> list[Splice]:
+def _remove_flow(text: str, removal: _Removal, children: list, doomed: set[int], new_entries: list[str] = ()) -> list[Splice]:  # type: ignore[assignment]
     node = removal.node
     pairs = [pair if isinstance(node, MappingNode) else (None, pair) for pair in children]
     ranges = [_child_text_range(text, node, pair) for pair in pairs]
     gone = [id(child) in doomed for _, child in pairs]
     if node.start_mark.line == node.end_mark.line:
-        kept = [text[a:b] for (a, b), g in zip(ranges, gone) if not g]
+        kept = [text[a:b] for (a, b), g in zip(ranges, gone) if not g] + list(new_entries)
         inner_start, inner_end = node.start_mark.index + 1, node.end_mark.index - 1
         lead = text[inner_start : ranges[0][0]]
         trail = text[ranges[-1][1] : inner_end]
@@ -470,20 +487,28 @@ def _remove_flow(text: str, removal: _Removal, children: list, doomed: set[int])
         for _, child in removal.children:
             removal.span_of[id(child)] = (node.start_mark.line, node.start_mark.line)
         return [splice]
-    # One entry per line (JSON): drop each removed entry's lines; a removed run at the end
-    # also takes the comma of the entry before it.
+    # One entry per line (JSON): drop each removed entry's lines with its comma; the last entry
+    # without a trailing comma instead takes the comma of the kept entry before it.
     lines = [text.count("\n", 0, a) for a, _ in ranges]
     if len(set(lines)) != len(lines) or any(text[_line_start(text, a) : a].strip() for a, _ in ranges):
         raise PatchError(f"line {node.start_mark.line + 1}: a multi-line flow collection with several entries on a line")
+    kept_indices = [i for i, g in enumerate(gone) if not g]
+    last_kept = kept_indices[-1] if kept_indices else -1
     splices = []
-    last_kept = max(i for i, g in enumerate(gone) if not g)
     for index, ((start, end), g) in enumerate(zip(ranges, gone)):
         if not g:
             continue
-        if index < last_kept:
-            cut = (_line_start(text, start), _line_start(text, ranges[index + 1][0]))
-        else:  # after the last kept entry: take the comma that precedes it
-            cut = (ranges[index - 1][1], end)
+        after = end
+        while after < len(text) and text[after] in " \t":
+            after += 1
+        has_comma = after < len(text) and text[after] == ","
+        line_end = _line_after(text, after + 1 if has_comma else end)
+        if text[(after + 1 if has_comma else end) : line_end].strip():
+            raise PatchError(f"line {lines[index] + 1}: the removed entry shares its last line with other content")
+        if has_comma or index < last_kept or last_kept < 0:
+            cut = (_line_start(text, start), line_end)
+        else:
+            cut = (ranges[last_kept][1], end)
         removal.span_of[id(pairs[index][1])] = _lines_of(text, *cut)
         splices.append(Splice(cut[0], cut[1], ""))
     return _merge_adjacent(splices)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any
@@ -27,11 +27,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from hardener.errors import ProfileError
+from hardener.exemptions import Exemptions, parse_exemptions
+from hardener.kinds import parse_kinds, workload_kinds
 from hardener.registry import Registry, default_registry
 from hardener.transform import Transform
 
 DEFAULT_PROFILE = "restricted"
-_TOP_LEVEL_KEYS = {"name", "description", "extends", "transforms"}
+_TOP_LEVEL_KEYS = {"name", "description", "extends", "transforms", "exemptions", "kinds"}
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,17 @@ class Profile:
     description: str
     source: str
     transforms: tuple[Transform, ...]
+    exemptions: Exemptions = Exemptions()
+    kinds: dict = field(default_factory=dict)
+    """Declared custom kinds by (group, kind), see hardener.kinds."""
 
     @property
     def transform_ids(self) -> tuple[str, ...]:
         return tuple(t.id for t in self.transforms)
+
+    @property
+    def workload_kinds(self) -> tuple:
+        return workload_kinds(self.kinds)
 
 
 def shipped_profiles() -> list[str]:
@@ -69,6 +78,8 @@ def load_profile(name_or_path: str, registry: Registry | None = None) -> Profile
         description=raw.get("description") or "",
         source=source,
         transforms=tuple(transforms),
+        exemptions=parse_exemptions(raw.get("exemptions"), source, set(registry.ids())),
+        kinds=raw.get("kinds", {}),
     )
 
 
@@ -87,6 +98,12 @@ def _resolve(name_or_path: str, registry: Registry, seen: tuple[str, ...]) -> tu
     for key in ("name", "description"):
         if key in raw:
             merged[key] = raw[key]
+    if "exemptions" in raw:  # each key (namespaces, selectors) replaces the parent's
+        if not isinstance(raw["exemptions"], dict):
+            raise ProfileError(f"{source}: exemptions: expected a mapping with namespaces and/or selectors")
+        merged["exemptions"] = {**(merged.get("exemptions") or {}), **raw["exemptions"]}
+    if "kinds" in raw:  # declarations add up; one for the same group and kind replaces the parent's
+        merged["kinds"] = {**merged.get("kinds", {}), **parse_kinds(raw["kinds"], source)}
     transforms = dict(merged["transforms"])
     for transform_id, value in (raw.get("transforms") or {}).items():
         if transform_id not in registry:
