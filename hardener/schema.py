@@ -66,7 +66,9 @@ def client_fields(model: str) -> dict[str, str] | None:
         from kubernetes.client import models  # the only place hardener imports the client
     except ImportError:
         return None
-    cls = getattr(models, model)
+    cls = getattr(models, model, None)
+    if cls is None:
+        return None
     return {cls.attribute_map[attr]: kind for attr, kind in cls.openapi_types.items()}
 
 
@@ -93,6 +95,18 @@ def suggestion(key: str, names) -> str | None:
     return close[0] if close else None
 
 
+def _list_item(kind: str) -> str | None:
+    """``List[V1Sysctl]`` (or the older ``list[...]``) -> ``V1Sysctl``; None for other types."""
+    return kind[5:-1] if kind[:5] in ("List[", "list[") else None
+
+
+def _dict_value(kind: str) -> str | None:
+    """``Dict[str, str]`` (or the older ``dict(str, str)``) -> ``str``; None for other types."""
+    if kind[:5] in ("Dict[", "dict("):
+        return kind[5:-1].split(",", 1)[1].strip()
+    return None
+
+
 def value_fits(kind: str, value: Any) -> bool:
     """Does ``value`` (plain YAML data) have the openapi type ``kind``?"""
     if kind == "bool":
@@ -101,9 +115,10 @@ def value_fits(kind: str, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "str":
         return isinstance(value, str)
-    if kind.startswith("List["):
-        return isinstance(value, list) and all(value_fits(kind[5:-1], item) for item in value)
-    if kind.startswith("dict("):
+    item = _list_item(kind)
+    if item is not None:
+        return isinstance(value, list) and all(value_fits(item, v) for v in value)
+    if _dict_value(kind) is not None:
         return isinstance(value, dict)
     return isinstance(value, dict)  # a nested model
 
@@ -120,13 +135,14 @@ def check_edit(path: Path, value: Any, root_model: str = "V1PodSpec") -> str | N
     """
     kind = root_model
     for position, step in enumerate(path):
-        if kind.startswith("List["):
+        item, value_kind = _list_item(kind), _dict_value(kind)
+        if item is not None:
             if not isinstance(step, int):
                 return f"{_show(path[:position + 1])}: expected a list index"
-            kind = kind[5:-1]
+            kind = item
             continue
-        if kind.startswith("dict("):
-            kind = kind[5:-1].split(",", 1)[1].strip().rstrip(")")
+        if value_kind is not None:
+            kind = value_kind
             continue
         if kind in ("str", "int", "bool") or client_fields(kind) is None and kind not in CACHE:
             return f"{_show(path[:position + 1])}: {kind} has no fields"
