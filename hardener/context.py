@@ -51,6 +51,8 @@ class PodContext:
         self.exempt_containers: dict[str, str] = {}
         """container name -> reason: the current transform must not edit these (see hardener.exemptions)."""
         self._origins: dict[int, list[int | None]] = {}
+        self._added: set[tuple[int, Any]] = set()
+        """(id of a mapping, key) for every key a transform added in this run: not in the input text."""
         """For each list an item was removed from: the input index of each current item (None: added by us)."""
 
     @property
@@ -103,6 +105,8 @@ class PodContext:
         before = parent.get(full[-1])
         if before == value and type(before) is type(value):
             return False
+        if full[-1] not in parent:
+            self._added.add((id(parent), full[-1]))
         parent[full[-1]] = value
         return self._record_edit(Edit("set", self._input_path(full), value), message, before, value, container)
 
@@ -114,6 +118,7 @@ class PodContext:
             return False
         current = parent.get(full[-1])
         if current is None:
+            self._added.add((id(parent), full[-1]))
             current = parent[full[-1]] = []
         elif not isinstance(current, list) or id(current) in self.shared:
             self.finding(f"{message}: not edited, the field is not a plain list", path, container)
@@ -138,6 +143,14 @@ class PodContext:
         if any(id(node) in self.shared for node in trail):
             self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
             return False
+        added = any((id(holder), step) in self._added for holder, step in zip(trail, full))
+        added = added or any(
+            isinstance(holder, list) and id(holder) in self._origins and self._origins[id(holder)][step] is None
+            for holder, step in zip(trail, full)
+        )
+        if added:
+            self._refuse(message, full, container, "it was added by another transform in this run")
+            return False
         before = trail[-1][full[-1]]
         stop = len(self._full_path((), container))
         target = len(full)
@@ -146,11 +159,7 @@ class PodContext:
         edit = Edit("remove", self._input_path(full[:target]))
         holder, step = trail[target - 1], full[target - 1]
         if isinstance(holder, list):
-            origins = self._origins.setdefault(id(holder), list(range(len(holder))))
-            if origins[step] is None:
-                self._refuse(message, full, container, "it was added by another transform in this run")
-                return False
-            del origins[step]
+            del self._origins.setdefault(id(holder), list(range(len(holder))))[step]
         del holder[step]
         return self._record_edit(edit, message, before, None, container)
 
@@ -219,6 +228,7 @@ class PodContext:
         if id(node) in self.shared:
             return self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
         for step in full[missing_from:-1]:  # only now, once the edit is known to be possible
+            self._added.add((id(node), step))
             node[step] = {}
             node = node[step]
         return node

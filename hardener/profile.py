@@ -15,7 +15,9 @@ Errors name the file, the transform and the key.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -139,6 +141,12 @@ def _read(name_or_path: str, relative_to: FsPath | None) -> tuple[str, str]:
 
 
 def _parse(text: str, source: str) -> dict:
+    return copy.deepcopy(_parse_cached(text, source))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_cached(text: str, source: str) -> dict:
+    """Parsing is pure-Python ruamel (~10 ms a file): a run that loads the same profile again pays once."""
     try:
         raw = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
