@@ -132,3 +132,15 @@ def test_baseline_leaves_restricted_only_settings_and_restricted_sets_them():
     assert baseline.output == text.replace("hostIPC: true", "hostIPC: false")
     restricted = harden(text, "restricted")
     assert "runAsNonRoot: true" in restricted.output and "allowPrivilegeEscalation: false" in restricted.output
+
+
+def test_the_readme_profile_example_loads(tmp_path):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    examples = [block for block in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if block.startswith("extends:")]
+    assert examples
+    for index, block in enumerate(examples):
+        profile = load_profile(write(tmp_path, block, f"readme-{index}.yaml"))
+        assert profile.transforms
