@@ -12,7 +12,7 @@ from typing import List, Optional
 
 import typer
 
-from hardener.errors import ProfileError
+from hardener.errors import HardenerError, ProfileError
 from hardener.profile import DEFAULT_PROFILE, Profile, load_profile
 from hardener.runner import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, WriteBack, run
 
@@ -37,17 +37,44 @@ def _load_profile(name: str) -> Profile:
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
-def _check_report(report: Optional[str]) -> None:
-    from hardener.report import FORMATS
+def _check_report(report: Optional[str], report_file: Optional[str]) -> Optional[str]:
+    """The report format to write, checked before any input is read (a bad option writes nothing).
 
+    Without ``--report``, ``--report-file`` names the format by its suffix
+    (``.json``, ``.sarif``, ``.md``, ``.txt``).
+    """
+    if report is None and not report_file:
+        return None
+    import os
+
+    from hardener.report import FORMATS, format_for_file
+
+    if report is None and report_file:
+        report = format_for_file(report_file)
+        if report is None:
+            _err(f"error: --report-file {report_file}: give --report ({', '.join(FORMATS)}) or a .json, .sarif, .md or .txt name")
+            raise typer.Exit(EXIT_INPUT_ERROR)
     if report is not None and report not in FORMATS:
         _err(f"error: unknown report format {report!r}; choose from {', '.join(FORMATS)}")
         raise typer.Exit(EXIT_INPUT_ERROR)
+    if report_file and not os.path.isdir(os.path.dirname(report_file) or "."):
+        _err(f"error: --report-file {report_file}: no such directory")
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    return report
 
 
 _PROFILE_HELP = "A shipped profile name (restricted, ...) or a profile file path."
-_REPORT_HELP = "Also write a report of every change, finding and skip: text."
-_REPORT_FILE_HELP = "Write the report to this file instead of standard error."
+_REPORT_HELP = "Also write a report of every change, finding and skip: text, json, markdown or sarif."
+_REPORT_FILE_HELP = "Write the report to this file instead of standard error (.json/.sarif/.md/.txt imply --report)."
+_EXIT_ZERO_HELP = "Exit 0 even when something would change (input and internal errors still fail)."
+# Environment defaults, for hosts that hide stderr (Helm 4 post-renderer plugins).
+_REPORT_ENV, _REPORT_FILE_ENV = "HARDENER_REPORT", "HARDENER_REPORT_FILE"
+
+
+def _exit(code: int, exit_zero: bool) -> typer.Exit:
+    from hardener.runner import EXIT_OK, EXIT_WOULD_CHANGE
+
+    return typer.Exit(EXIT_OK if exit_zero and code == EXIT_WOULD_CHANGE else code)
 
 
 @app.command()
@@ -57,28 +84,81 @@ def fix(
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff instead of the hardened content."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change."),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
-    report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP),
-    report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP),
+    report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP, envvar=_REPORT_ENV),
+    report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP, envvar=_REPORT_FILE_ENV),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help=_EXIT_ZERO_HELP),
 ) -> None:
     """Harden manifests: print the result, rewrite files (-w), or show a diff."""
     if sum((write, diff, check)) > 1:
         _err("error: choose one of --write, --diff and --check")
         raise typer.Exit(EXIT_INPUT_ERROR)
-    _check_report(report)
+    report = _check_report(report, report_file)
     mode = WriteBack.WRITE if write else WriteBack.DIFF if diff else WriteBack.CHECK if check else WriteBack.STDOUT
-    raise typer.Exit(run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file))
+    code = run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file)
+    raise _exit(code, exit_zero)
 
 
 @app.command("check")
 def check_command(
     paths: Optional[List[str]] = typer.Argument(None, help="Manifest files; none or '-' reads standard input."),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
-    report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP),
-    report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP),
+    report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP, envvar=_REPORT_ENV),
+    report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP, envvar=_REPORT_FILE_ENV),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help=_EXIT_ZERO_HELP),
 ) -> None:
     """Write nothing; exit 1 when anything would change, 0 when all is hardened."""
-    _check_report(report)
-    raise typer.Exit(run(list(paths or []), _load_profile(profile), WriteBack.CHECK, report=report, report_file=report_file))
+    report = _check_report(report, report_file)
+    code = run(list(paths or []), _load_profile(profile), WriteBack.CHECK, report=report, report_file=report_file)
+    raise _exit(code, exit_zero)
+
+
+@app.command()
+def krm(
+    config: Optional[str] = typer.Option(
+        None, "--config", help="Legacy kustomize exec transformer: read the configuration from this file and a plain YAML stream from stdin."
+    ),
+) -> None:
+    """Run as a KRM function: a ResourceList on stdin, the hardened list with results on stdout."""
+    from hardener.krm import run_function, run_legacy_plugin
+    from hardener.textio import decode
+
+    data = sys.stdin.buffer.read()
+    if config is not None:
+        output, code, messages = run_legacy_plugin(config, data)
+    else:
+        try:
+            result = run_function(decode(data, "<ResourceList>")[0])
+        except HardenerError as exc:  # not UTF-8: answer with an error result all the same
+            result = run_function("")
+            result.messages = [str(exc)]
+        output, code, messages = result.text.encode("utf-8"), result.exit_code, result.messages
+    for message in messages:
+        _err(message)
+    sys.stdout.buffer.write(output)
+    sys.stdout.buffer.flush()
+    raise typer.Exit(code)
+
+
+@app.command("transforms")
+def transforms_command() -> None:
+    """List every transform: id, fix safety and title."""
+    from hardener.docs import list_text
+    from hardener.registry import default_registry
+
+    sys.stdout.write(list_text(default_registry()))
+
+
+@app.command()
+def explain(transform_id: str = typer.Argument(..., metavar="ID", help="A transform id, e.g. run-as-non-root.")) -> None:
+    """Explain one transform: what it changes, why, an example, fix safety and references."""
+    from hardener.docs import explain_text
+    from hardener.registry import RegistryError, default_registry
+
+    try:
+        sys.stdout.write(explain_text(default_registry(), transform_id))
+    except RegistryError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
 profiles_app = typer.Typer(help="List the shipped profiles, or show one fully resolved.", invoke_without_command=True)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from hardener.model import CHANGE, FINDING, SKIP, Edit, Path, Record, format_path
-from hardener.workloads import CONTAINER_LISTS, PodLocation, lookup
+from hardener.streamindex import StreamIndex
+from hardener.workloads import CONTAINER_LISTS, ObjectLocation, PodLocation, lookup
 
 
 @dataclass(frozen=True)
@@ -40,20 +41,46 @@ class Container:
 class PodContext:
     """One pod spec and the edits and records the transforms make to it."""
 
-    def __init__(self, location: PodLocation, document: Any, shared: set[int], record_base: dict) -> None:
+    def __init__(
+        self,
+        location: PodLocation | ObjectLocation,
+        document: Any,
+        shared: set[int],
+        record_base: dict,
+        stream: StreamIndex | None = None,
+        json_style: bool = False,
+    ) -> None:
         self.location = location
         self.document = document
         self.shared = shared
         self.record_base = record_base
+        self.stream = stream
+        """Stream-wide facts, for transforms that declare ``needs_stream_index``."""
+        self.json_style = json_style
+        """The document is JSON: a new document cannot be added beside it."""
         self.transform_id = ""
         self.edits: list[Edit] = []
         self.records: list[Record] = []
         self.exempt_containers: dict[str, str] = {}
         """container name -> reason: the current transform must not edit these (see hardener.exemptions)."""
         self._origins: dict[int, list[int | None]] = {}
+        """For each list an item was removed from: the input index of each current item (None: added by us)."""
         self._added: set[tuple[int, Any]] = set()
         """(id of a mapping, key) for every key a transform added in this run: not in the input text."""
-        """For each list an item was removed from: the input index of each current item (None: added by us)."""
+        self.new_documents: list[dict] = []
+
+    @property
+    def object(self) -> dict:
+        """The Kubernetes object that owns this pod spec (a Deployment, say)."""
+        return self.location.object
+
+    @property
+    def object_name(self) -> str | None:
+        return self.record_base.get("name")
+
+    @property
+    def object_namespace(self) -> str | None:
+        return self.record_base.get("namespace")
 
     @property
     def spec(self) -> dict:
@@ -162,6 +189,11 @@ class PodContext:
             del self._origins.setdefault(id(holder), list(range(len(holder))))[step]
         del holder[step]
         return self._record_edit(edit, message, before, None, container)
+
+    def add_document(self, data: dict, message: str) -> None:
+        """Add a new object to the stream, right after this document."""
+        self.new_documents.append(data)
+        self._record(CHANGE, message, (), None, data, None)
 
     def finding(self, message: str, path: Path = (), container: Container | None = None) -> None:
         """Report something the transform will not fix (and why)."""

@@ -13,14 +13,15 @@ from hardener.context import PodContext
 from hardener.exemptions import decide
 from hardener.errors import InputError
 from hardener.model import CHANGE, FINDING, SKIP, Record
-from hardener.patch import PatchError, patch_spans
+from hardener.patch import PatchError, Style, detect_style, is_json_document, patch_spans, render_document
 from hardener.pod_run import run_pod
 from hardener.profile import Profile
 from hardener.registry import default_registry
 from hardener.stream import Chunk, split
 from hardener.textio import detect_newline
 from hardener.verify import verify
-from hardener.workloads import BUILTIN_KINDS, locate, lookup, mentions_kind
+from hardener.streamindex import StreamIndex, index_stream
+from hardener.workloads import BUILTIN_KINDS, ObjectLocation, api_group, locate, locate_objects, lookup, mentions_kind
 from hardener.yamlnodes import compose, to_data
 
 _KIND_NAMES = frozenset(kind.kind for kind in BUILTIN_KINDS)
@@ -42,10 +43,13 @@ def harden_text(text: str, profile: Profile, file: str = "<stdin>") -> StreamRes
     newline = detect_newline(text)
     result = StreamResult(text="")
     pieces: list[str] = []
-    for chunk in split(text):
+    chunks = split(text)
+    kinds = _KIND_NAMES | frozenset(kind for t in profile.transforms for kind in t.object_kinds) | {kind for _, kind in profile.kinds}
+    stream = index_stream(chunks, file) if any(t.needs_stream_index for t in profile.transforms) else None
+    for chunk in chunks:
         result.documents += chunk.is_document
-        if chunk.is_document and mentions_kind(chunk.text, _KIND_NAMES | {kind for _, kind in profile.kinds}):
-            new_text, records = _harden_document(chunk, profile, file, newline)
+        if chunk.is_document and mentions_kind(chunk.text, kinds):
+            new_text, records = _harden_document(chunk, profile, file, newline, stream)
             if new_text != chunk.text:
                 result.changed_documents.append(chunk.index)  # type: ignore[arg-type]
             pieces.append(new_text)
@@ -56,7 +60,7 @@ def harden_text(text: str, profile: Profile, file: str = "<stdin>") -> StreamRes
     return result
 
 
-def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) -> tuple[str, list[Record]]:
+def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, stream: StreamIndex | None) -> tuple[str, list[Record]]:
     base = {"file": file, "document": chunk.index}
     try:
         root = compose(chunk.text, file=file, document=chunk.index, first_line=chunk.first_line)
@@ -66,35 +70,53 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) ->
             return chunk.text, [Record(SKIP, "", f"Skipped {reason}", line=error.line, **base)]
         raise
     view = to_data(root)
+    json_style = is_json_document(root)
     records: list[Record] = []
     contexts: list[PodContext] = []
-    enabled = {t.id for t in profile.transforms}
-    known = set(default_registry().ids())
-    for location in locate(view.data, BUILTIN_KINDS + profile.workload_kinds):
+
+    def record_base_of(location) -> dict:
         obj = location.object
         metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        record_base = {
+        return {
             **base,
             "line": _line_of(root, location.object_path, chunk.first_line),
             "kind": obj.get("kind"),
             "namespace": metadata.get("namespace") if isinstance(metadata.get("namespace"), str) else None,
             "name": metadata.get("name") if isinstance(metadata.get("name"), str) else None,
         }
+
+    object_transforms = [t for t in profile.transforms if t.object_kinds]
+    for path, obj in locate_objects(view.data) if object_transforms else ():
+        if api_group(str(obj.get("apiVersion", ""))) != "":
+            continue
+        location = ObjectLocation(path, obj)
+        context = PodContext(location, view.data, view.shared, record_base_of(location), stream, json_style)
+        for transform in object_transforms:
+            if obj.get("kind") in transform.object_kinds:
+                context.transform_id = transform.id
+                transform.apply_object(context)
+        contexts.append(context)
+    enabled = {t.id for t in profile.transforms}
+    known = set(default_registry().ids())
+    for location in locate(view.data, BUILTIN_KINDS + profile.workload_kinds):
+        record_base = record_base_of(location)
         spec = lookup(view.data, location.pod_spec_path)
         if not isinstance(spec, dict):
             what = "missing" if spec is None else f"a {type(spec).__name__}, not a mapping"
             records.append(Record(FINDING, "", f"The pod spec at {'.'.join(location.workload.pod_spec)} is {what}; not hardened", location.pod_spec_path, **record_base))
             continue
-        context = PodContext(location, view.data, view.shared, record_base)
-        run_pod(context, profile.transforms, decide(profile.exemptions, obj, context.metadata, enabled, known))
+        context = PodContext(location, view.data, view.shared, record_base, stream, json_style)
+        run_pod(context, profile.transforms, decide(profile.exemptions, location.object, context.metadata, enabled, known))
         contexts.append(context)
     edits = [edit for context in contexts for edit in context.edits]
+    new_documents = [document for context in contexts for document in context.new_documents]
     for context in contexts:
         records.extend(context.records)
-    if not edits:
+    if not edits and not new_documents:
         return chunk.text, records
+    style = detect_style(root, chunk.text, newline)  # only documents that change pay for it
     try:
-        new_text, spans = patch_spans(chunk.text, root, edits, newline)
+        new_text, spans = patch_spans(chunk.text, root, edits, style) if edits else (chunk.text, [])
     except PatchError as error:
         kept = [r for r in records if r.type != CHANGE]
         kept.append(Record(FINDING, "", f"Document left unchanged: {error}", line=chunk.first_line + 1, **base))
@@ -106,8 +128,23 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str) ->
             record.line = chunk.first_line + first + 1
             if last > first:
                 record.end_line = chunk.first_line + last + 1
-    verify(new_text, view.data, file=file, document=chunk.index)
-    return new_text, records
+    if edits:
+        verify(new_text, view.data, file=file, document=chunk.index)
+    return new_text + _added_documents(new_text, new_documents, style, file, chunk.index), records
+
+
+def _added_documents(text: str, documents: list[dict], style: Style, file: str, index: int | None) -> str:
+    """New documents after a chunk, each behind its own ``---``, each verified."""
+    if not documents:
+        return ""
+    added = ""
+    for document in documents:
+        rendered = render_document(document, style)
+        verify(rendered, document, file=file, document=index)
+        added += f"---{style.newline}{rendered}"
+    if not text.endswith("\n"):  # the stream ended without a final newline: so does the new one
+        added = style.newline + added[: -len(style.newline)]
+    return added
 
 
 def _line_of(root, path, first_line: int) -> int:

@@ -69,20 +69,19 @@ class Style:
     json: bool
 
 
-def patch(text: str, root: Node, edits: list[Edit], newline: str = "\n") -> tuple[str, list[int]]:
-    """Apply ``edits`` to ``text``; return the new text and each edit's 0-based line."""
-    new_text, spans = patch_spans(text, root, edits, newline)
+def patch(text: str, root: Node, edits: list[Edit], style: Style) -> tuple[str, list[int]]:
+    """Apply ``edits`` to ``text`` written in ``style``; return the new text and each edit's 0-based line."""
+    new_text, spans = patch_spans(text, root, edits, style)
     return new_text, [first for first, _ in spans]
 
 
-def patch_spans(text: str, root: Node, edits: list[Edit], newline: str = "\n") -> tuple[str, list[tuple[int, int]]]:
+def patch_spans(text: str, root: Node, edits: list[Edit], style: Style) -> tuple[str, list[tuple[int, int]]]:
     """Apply ``edits`` to ``text``; return the new text and each edit's 0-based (first, last) input line.
 
     An edit below a node an earlier edit removed treats that node as absent
     (the working data did the same), so a removal and a later insertion
     never land in the same text.
     """
-    style = detect_style(root, text, newline)
     splices: list[Splice] = []
     targets: dict[int, _Target] = {}
     removals: dict[int, _Removal] = {}
@@ -251,8 +250,12 @@ def detect_style(root: Node, text: str, newline: str) -> Style:
                     pass
     indent = max((s for s in steps if s > 0), key=lambda s: (steps[s], -s), default=2)
     offset = max((o for o in offsets if o >= 0), key=lambda o: (offsets[o], -o), default=2)
-    is_json = isinstance(root, MappingNode) and bool(root.flow_style) and any(k.style == '"' for k, _ in root.value[:1])
-    return Style(newline=newline, indent=indent, sequence_offset=offset, json=is_json)
+    return Style(newline=newline, indent=indent, sequence_offset=offset, json=is_json_document(root))
+
+
+def is_json_document(root: Node) -> bool:
+    """A document written as JSON: a flow mapping whose keys are double-quoted."""
+    return isinstance(root, MappingNode) and bool(root.flow_style) and any(k.style == '"' for k, _ in root.value[:1])
 
 
 # Rendering ----------------------------------------------------------------
@@ -309,6 +312,11 @@ def _block(content: Any, indent: int, style: Style) -> list[str]:
         else:
             lines.append(f"{pad}{key_text}: {_flow(value, None, None, style)}")
     return lines
+
+
+def render_document(data: dict, style: Style) -> str:
+    """A new document in the stream's own style (indent step, sequence style, newlines)."""
+    return style.newline.join(_block(data, 0, style)) + style.newline
 
 
 def _insert_lines(text: str, after: int, lines: list[str], depth: int, style: Style) -> Splice:

@@ -121,8 +121,12 @@ def run(
             out.write(outcome.result.output_bytes)
         out.flush()
     elif write_back is WriteBack.DIFF:
+        from hardener.colordiff import colorize, should_color
+
+        color = should_color(out)
         for outcome in summary.changed:
-            out.write(unified_diff(outcome.label, outcome.result.input, outcome.result.output).encode("utf-8"))
+            diff = unified_diff(outcome.label, outcome.result.input, outcome.result.output)
+            out.write((colorize(diff) if color else diff).encode("utf-8"))
         out.flush()
     elif write_back is WriteBack.WRITE:
         for outcome in summary.changed:
@@ -136,8 +140,8 @@ def run(
         for outcome in summary.changed:
             err.write(f"would harden {outcome.label} ({len(outcome.result.changes)} changes)\n")
 
-    if report:
-        _write_report(report, summary, report_file, err)
+    if report and not _write_report(report, summary, report_file, err):
+        return EXIT_INPUT_ERROR
     if summary.errors:
         return EXIT_INPUT_ERROR
     if write_back is WriteBack.CHECK and summary.changed:
@@ -145,13 +149,18 @@ def run(
     return EXIT_OK
 
 
-def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: IO[str]) -> None:
-    """Reports never go to stdout: in filter mode stdout is the YAML stream."""
+def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: IO[str]) -> bool:
+    """Reports never go to stdout: in filter mode stdout is the YAML stream. False: not written."""
     from hardener.report import render
 
     text = render(fmt, summary)
-    if report_file:
-        with open(report_file, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
+    if not report_file:
         err.write(text)
+        return True
+    try:
+        with open(report_file, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as exc:
+        err.write(f"error: {report_file}: cannot write the report: {exc.strerror or exc}\n")
+        return False
+    return True

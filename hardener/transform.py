@@ -42,12 +42,24 @@ class Transform:
     """The transform never edits: it reports what cannot be fixed safely (its example is unchanged)."""
     aliases: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = NoParams
+    example_params: ClassVar[dict] = {}
+    """The parameters the docstring's Example runs with (and is tested with); none by default."""
+    object_kinds: ClassVar[frozenset[str]] = frozenset()
+    """Core-group kinds (``ServiceAccount``) whose objects ``apply_object`` edits."""
 
     def __init__(self, params: object | None = None) -> None:
         self.params = params if params is not None else self.Params()
 
+    @property
+    def needs_stream_index(self) -> bool:
+        """Whether ``apply`` reads ``pod.stream`` (built only when some transform asks)."""
+        return False
+
     def apply(self, pod: PodContext) -> None:
         raise NotImplementedError
+
+    def apply_object(self, obj: PodContext) -> None:
+        """Edit one object of a kind in ``object_kinds``; the context is rooted at the object."""
 
     @classmethod
     def doc_sections(cls) -> dict[str, str]:

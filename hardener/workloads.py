@@ -96,16 +96,8 @@ class PodLocation:
 
 def locate(document: Any, kinds: tuple[WorkloadKind, ...] = BUILTIN_KINDS) -> Iterator[PodLocation]:
     """Every pod spec location in a document, items of a List included."""
-    stack: list[tuple[Path, Any]] = [((), document)]
-    while stack:
-        path, obj = stack.pop()
-        if not isinstance(obj, dict):
-            continue
+    for path, obj in locate_objects(document):
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
-        if is_list(api_version, kind) and isinstance(obj.get("items"), list):
-            items = obj["items"]
-            stack.extend(reversed([(path + ("items", i), item) for i, item in enumerate(items)]))
-            continue
         for workload in kinds:
             if not workload.matches(api_version, kind):
                 continue
@@ -138,6 +130,39 @@ def bind(pattern: Path, bound: tuple[int, ...]) -> Path:
     """``pattern`` with its ``*`` replaced, in order, by ``bound``."""
     indices = iter(bound)
     return tuple(next(indices, 0) if step == "*" else step for step in pattern)
+
+
+@dataclass(frozen=True)
+class ObjectLocation:
+    """A whole object (a ServiceAccount, say) that an object-level transform edits.
+
+    It quacks like a PodLocation whose "pod spec" is the object itself, so the
+    same PodContext serves both.
+    """
+
+    object_path: Path
+    object: dict
+
+    @property
+    def pod_spec_path(self) -> Path:
+        return self.object_path
+
+    @property
+    def pod_metadata_path(self) -> Path:
+        return self.object_path + ("metadata",)
+
+
+def locate_objects(document: Any) -> Iterator[tuple[Path, dict]]:
+    """Every object of a document: the document itself, or the items of a List."""
+    stack: list[tuple[Path, Any]] = [((), document)]
+    while stack:
+        path, obj = stack.pop()
+        if not isinstance(obj, dict):
+            continue
+        if is_list(obj.get("apiVersion"), obj.get("kind")) and isinstance(obj.get("items"), list):
+            stack.extend(reversed([(path + ("items", i), item) for i, item in enumerate(obj["items"])]))
+            continue
+        yield path, obj
 
 
 def lookup(data: Any, path: Path) -> Any:

@@ -23,7 +23,7 @@ from hardener.yamlnodes import compose, to_data
 
 SECURITY_PATH = re.compile(
     r"\['(securityContext|automountServiceAccountToken|hostNetwork|hostPID|hostIPC|hostPort|appArmorProfile"
-    r"|seccompProfile|serviceAccountName|container\.apparmor\.security\.beta\.kubernetes\.io/[^']*)'\]"
+    r"|seccompProfile|serviceAccountName|serviceAccount|container\.apparmor\.security\.beta\.kubernetes\.io/[^']*)'\]"
 )
 
 
@@ -50,6 +50,13 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
     if data[:3] == b"\xef\xbb\xbf" and result.output_bytes[:3] != data[:3]:
         problems.append("the BOM was lost")
     before_docs, after_docs = _documents(before_text), _documents(after_text)
+    added = [r.after for r in result.changes if r.path == () and isinstance(r.after, dict)]
+    for document in added:  # documents a transform added (a ServiceAccount) are not input documents
+        position = next((i for i, (_, data) in enumerate(after_docs) if data == document), None)
+        if position is None:
+            problems.append(f"an added document is missing from the output: {document}")
+        else:
+            del after_docs[position]
     if len(before_docs) != len(after_docs):
         problems.append(f"document count changed: {len(before_docs)} -> {len(after_docs)}")
         return problems
@@ -64,7 +71,7 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
         if isinstance(old, Exception):
             problems.append(f"document {index} did not parse but was changed")
             continue
-        diff = DeepDiff(old, new, view="tree")
+        diff = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0)  # always report the leaves
         for change in diff.values():
             for item in change:
                 if not SECURITY_PATH.search(item.path()):
@@ -72,8 +79,11 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
     # A replaced scalar's line; every line a removal deleted (line..end_line).
     edited_lines = {n for r in result.changes if r.before is not None for n in range(r.line, (r.end_line or r.line) + 1)}
     change_lines = {r.line for r in result.changes}
-    old_lines = before_text.split("\n")
-    new_lines = after_text.split("\n")
+    # Lines compare without their terminator: the last line of a file without a final newline
+    # gains one when lines are added after it, and that loses nothing.
+    old_lines = [line.rstrip("\r") for line in before_text.split("\n")]
+    new_lines = [line.rstrip("\r") for line in after_text.split("\n")]
+    new_line_set = set(new_lines)
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
         if tag in ("delete", "replace"):
@@ -82,7 +92,8 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
                 # stood for, carry nothing that the output lost.
                 empty_collection = old_lines[number].rstrip().endswith(("{}", "[]"))
                 near_change = bool({number, number + 1} & change_lines)  # `key:` then `{}` on the next line
-                if number + 1 not in edited_lines and not (near_change and empty_collection):
+                gained_json_comma = old_lines[number] + "," in new_line_set  # JSON's last item, no longer last
+                if number + 1 not in edited_lines and not (near_change and empty_collection) and not gained_json_comma:
                     problems.append(f"input line {number + 1} was lost: {old_lines[number]!r}")
     again = harden_bytes(result.output_bytes, profile, file=name)
     if again.output_bytes != result.output_bytes:

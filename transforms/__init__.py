@@ -12,6 +12,7 @@ no-privilege-escalation, because Kubernetes rejects
 
 from .apparmor_runtime_default import AppArmorRuntimeDefault
 from .automount_service_account_token import AutomountServiceAccountToken
+from .dedicated_service_account import DedicatedServiceAccount
 from .default_proc_mount import DefaultProcMount
 from .drop_all_capabilities import DropAllCapabilities
 from .no_host_namespaces import NoHostNamespaces
@@ -41,11 +42,12 @@ BUILTINS = (
     SeccompRuntimeDefault,
     AppArmorRuntimeDefault,
     RestrictSELinuxOptions,
-    DropAllCapabilities,
     RestrictCapabilities,
     NoPrivilegeEscalation,
     ReadOnlyRootFilesystem,
+    DropAllCapabilities,
     AutomountServiceAccountToken,
+    DedicatedServiceAccount,
     NoHostPathVolumes,
     RestrictedVolumeTypes,
     SafeSysctls,

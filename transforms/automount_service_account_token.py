@@ -13,6 +13,8 @@ from .references import azure, cis, nsa
 class Params:
     override_explicit: bool = False
     """Also turn an explicit ``automountServiceAccountToken: true`` into false."""
+    service_accounts: bool = False
+    """Also set ``automountServiceAccountToken: false`` on ServiceAccount objects in the stream."""
 
 
 class AutomountServiceAccountToken(Transform):
@@ -22,7 +24,10 @@ class AutomountServiceAccountToken(Transform):
     Sets `automountServiceAccountToken: false` on the pod spec when it is
     not set. A pod that sets it to `true` explicitly is reported, not
     changed, unless the parameter `override_explicit` is true: an explicit
-    `true` usually means the workload calls the Kubernetes API.
+    `true` usually means the workload calls the Kubernetes API. With the
+    parameter `service_accounts: true`, ServiceAccount objects in the stream
+    get `automountServiceAccountToken: false` too (an explicit `true` there is
+    reported, not changed).
 
     ## Why
     Every pod gets a token for its service account at
@@ -74,6 +79,24 @@ class AutomountServiceAccountToken(Transform):
         azure("Kubernetes clusters should disable automounting API credentials"),
     )
     Params = Params
+    object_kinds = frozenset({"ServiceAccount"})
+
+    def apply_object(self, account: PodContext) -> None:
+        if not self.params.service_accounts:
+            return
+        current = account.get("automountServiceAccountToken")
+        if current is True:
+            account.finding(
+                f"ServiceAccount {account.object_name} mounts its token into every pod by default "
+                "(automountServiceAccountToken: true); keep it only if its pods call the Kubernetes API",
+                ("automountServiceAccountToken",),
+            )
+        elif current is None:
+            account.set(
+                ("automountServiceAccountToken",),
+                False,
+                f"Set automountServiceAccountToken to false on ServiceAccount {account.object_name}",
+            )
 
     def apply(self, pod: PodContext) -> None:
         current = pod.get("automountServiceAccountToken")

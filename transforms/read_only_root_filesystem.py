@@ -41,7 +41,8 @@ class ReadOnlyRootFilesystem(Transform):
       containers:
       - name: web
         image: nginx
-        securityContext: {readOnlyRootFilesystem: true}
+        securityContext:
+          readOnlyRootFilesystem: true
     ```
 
     ## Fix safety

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import importlib
 
-FORMATS = ("text",)
+FORMATS = ("text", "json", "markdown", "sarif")
+SUFFIXES = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".sarif": "sarif"}
+
+
+def format_for_file(path: str) -> str | None:
+    """The format a report file's name asks for (``results.sarif`` -> sarif), or None."""
+    import os
+
+    return SUFFIXES.get(os.path.splitext(path)[1].lower())
 
 
 def render(fmt: str, summary) -> str:

@@ -1,0 +1,349 @@
+"""``hardener krm``: a KRM function (kpt, kustomize) and a legacy kustomize exec transformer.
+
+The KRM Functions Specification: a ``ResourceList`` (``config.kubernetes.io/v1``)
+arrives on stdin, the same list with its ``items`` changed and a ``results``
+list leaves on stdout, and a non-zero exit means failure (with an ``error``
+result saying why).
+
+Fidelity: the envelope is never re-serialized. Each item is hardened as a
+document of its own, cut from the input text *in place*: its span, with the
+``- `` before its first key turned into spaces, is a valid YAML document
+indented as deep as the item (a root mapping may be indented). The engine
+splices that text like any file, and the result, minus the padding, replaces
+the item's span. So every byte outside the edits survives: comments inside
+and between items, every annotation (``config.k8s.io/id``,
+``internal.config.kubernetes.io/*``), quoting and key order. Only ``results``
+is written fresh. A list sent as JSON (flow style) is first rewritten as
+block YAML; JSON carries no comments to lose.
+
+Configuration (``functionConfig``): nothing (the default profile), a
+``Hardener`` object of the ``hardener.dev`` group whose ``spec`` names a
+profile and/or sets transforms inline, or a ConfigMap whose ``data.profile``
+names one (what ``kpt fn eval ... -- profile=NAME`` sends).
+
+The legacy exec transformer mode (``hardener krm --config FILE``) is what
+kustomize's ``--enable-alpha-plugins`` runs: the same configuration from a
+file, a plain YAML stream in and out, hardened by the ordinary engine.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from hardener.errors import HardenerError, InputError, InternalError, ProfileError
+from hardener.model import CHANGE, FINDING, Record
+from hardener.profile import DEFAULT_PROFILE, Profile, load_profile
+
+RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
+CONFIG_GROUP = "hardener.dev"
+CONFIG_KIND = "Hardener"
+_SPEC_KEYS = {"profile", "transforms"}
+_PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
+_INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
+_SEVERITY = {CHANGE: "info", FINDING: "warning"}  # skips are info too
+
+
+class ConfigError(HardenerError):
+    """The functionConfig (or the legacy plugin's config file) cannot be used."""
+
+
+@dataclass
+class FunctionOutput:
+    """What the function writes: the ResourceList text, its exit code, and messages for stderr."""
+
+    text: str
+    exit_code: int
+    messages: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def profile_from_config(config: Any, where: str = "functionConfig") -> Profile:
+    """The profile a functionConfig asks for (None means the default)."""
+    if config is None:
+        return _load(DEFAULT_PROFILE, where)
+    if not isinstance(config, dict):
+        raise ConfigError(f"{where}: expected a {CONFIG_KIND} or ConfigMap object, got {type(config).__name__}")
+    api_version, kind = config.get("apiVersion"), config.get("kind")
+    if kind == "ConfigMap" and api_version == "v1":
+        data = config.get("data") or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where}: ConfigMap data must be a mapping")
+        unknown = sorted(set(data) - {"profile"})
+        if unknown:
+            raise ConfigError(f"{where}: ConfigMap data: unknown key(s) {', '.join(map(str, unknown))}; allowed: profile")
+        profile = data.get("profile", DEFAULT_PROFILE)
+        if not isinstance(profile, str) or not profile:
+            raise ConfigError(f"{where}: ConfigMap data.profile must be a profile name or path")
+        return _load(profile, where)
+    group = api_version.split("/")[0] if isinstance(api_version, str) else None
+    if kind == CONFIG_KIND and group == CONFIG_GROUP:
+        return _profile_from_spec(config.get("spec"), where)
+    raise ConfigError(
+        f"{where}: unsupported {kind or 'object'} ({api_version}); use apiVersion {CONFIG_GROUP}/v1alpha1, "
+        f"kind {CONFIG_KIND}, or a v1 ConfigMap with data.profile"
+    )
+
+
+def _profile_from_spec(spec: Any, where: str) -> Profile:
+    if spec is None:
+        return _load(DEFAULT_PROFILE, where)
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: spec must be a mapping with 'profile' and/or 'transforms'")
+    unknown = sorted(set(map(str, spec)) - _SPEC_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: spec: unknown key(s) {', '.join(unknown)}; allowed: profile, transforms")
+    name = spec.get("profile", DEFAULT_PROFILE)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: spec.profile must be a profile name or path")
+    if spec.get("transforms") is None:
+        return _load(name, where)
+    if not isinstance(spec["transforms"], dict):
+        raise ConfigError(f"{where}: spec.transforms must map transform ids to true, false or parameters")
+    return _inline_profile(name, spec["transforms"], where)
+
+
+def _inline_profile(extends: str, transforms: dict, where: str) -> Profile:
+    """Load inline settings through the profile loader, so they are checked exactly like a file."""
+    import json
+
+    if "/" in extends or extends.endswith((".yaml", ".yml")):
+        extends = os.path.abspath(extends)
+    with tempfile.TemporaryDirectory(prefix="hardener-krm-") as tmp:
+        path = os.path.join(tmp, "functionConfig.yaml")
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump({"name": "functionConfig", "extends": extends, "transforms": transforms}, handle)
+        try:
+            return load_profile(path)
+        except ProfileError as exc:
+            raise ConfigError(str(exc).replace(path, f"{where}: spec")) from None
+
+
+def _load(name: str, where: str) -> Profile:
+    try:
+        return load_profile(name)
+    except ProfileError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- the ResourceList
+
+
+def run_function(text: str) -> FunctionOutput:
+    """Harden every item of the ResourceList ``text``; never raises for bad input."""
+    from hardener.yamlnodes import compose, to_data
+
+    try:
+        root = compose(text, file="<ResourceList>")
+        if root is not None and getattr(root, "flow_style", False):
+            text = _as_block_yaml(to_data(root).data)
+            root = compose(text, file="<ResourceList>")
+        data = to_data(root).data if root is not None else None
+        items_node = _check_envelope(root, data)
+        profile = profile_from_config(data.get("functionConfig"))
+    except (HardenerError, ConfigError) as exc:
+        return _failure(text, str(exc))
+
+    results: list[dict] = []
+    splices: list[tuple[int, int, str]] = []
+    errors: list[str] = []
+    for index, node in enumerate(items_node.value if items_node is not None else []):
+        item = data["items"][index]
+        try:
+            new_span, records = _harden_item(text, node, item, profile, index)
+        except InputError as exc:
+            errors.append(f"items[{index}]: {exc.message}")
+            results.append(_error_result(f"items[{index}]: {exc.message}", item))
+            continue
+        except InternalError as exc:
+            errors.append(f"items[{index}]: internal error: {exc}")
+            results.append(_error_result(f"items[{index}]: internal error: {exc}", item))
+            continue
+        if new_span is not None:
+            splices.append((node.start_mark.index, node.end_mark.index, new_span))
+        results.extend(_record_result(record, item) for record in records)
+
+    if errors:
+        return FunctionOutput(_with_results(text, root, data, results), 1, errors)
+    for start, end, new in sorted(splices, reverse=True):
+        text = text[:start] + new + text[end:]
+    root = compose(text, file="<ResourceList>")  # positions moved; find where `results` goes again
+    return FunctionOutput(_with_results(text, root, to_data(root).data, results), 0)
+
+
+def _check_envelope(root, data) -> Any:
+    """The ``items`` sequence node, after checking the list is a ResourceList."""
+    if not isinstance(data, dict):
+        raise ConfigError("input is not a ResourceList: expected a mapping with apiVersion, kind and items")
+    if data.get("kind") != "ResourceList" or data.get("apiVersion") not in RESOURCE_LIST_VERSIONS:
+        raise ConfigError(
+            f"input is not a ResourceList: got kind {data.get('kind')!r}, apiVersion {data.get('apiVersion')!r}; "
+            f"expected kind ResourceList, apiVersion {RESOURCE_LIST_VERSIONS[0]}"
+        )
+    items = data.get("items")
+    if items is None:
+        return None
+    if not isinstance(items, list):
+        raise ConfigError("ResourceList items must be a list of objects")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ConfigError(f"ResourceList items[{index}] is a {type(item).__name__}, not an object")
+    return dict((key.value, value) for key, value in root.value)["items"]
+
+
+def _harden_item(text: str, node, item: dict, profile: Profile, index: int) -> tuple[str | None, list[Record]]:
+    """Harden one item in place; return its new span text (None when unchanged) and its records."""
+    from hardener.api import harden
+
+    start, end = node.start_mark.index, node.end_mark.index
+    pad = " " * node.start_mark.column
+    document = pad + text[start:end]
+    result = harden(document, profile, file=_file_of(item)[0] or f"items[{index}]")
+    if not result.changed:
+        return None, result.records
+    if not result.output.startswith(pad):
+        raise InternalError(f"the hardened item no longer starts at column {len(pad)}")
+    return result.output[len(pad):], result.records
+
+
+def _as_block_yaml(data: Any) -> str:
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    yaml.width = 1 << 16
+    stream = StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _file_of(item: dict) -> tuple[str | None, int | None]:
+    annotations = (item.get("metadata") or {}).get("annotations") or {}
+    if not isinstance(annotations, dict):
+        return None, None
+    path = next((annotations[a] for a in _PATH_ANNOTATIONS if isinstance(annotations.get(a), str)), None)
+    index = next((annotations[a] for a in _INDEX_ANNOTATIONS if a in annotations), None)
+    try:
+        index = int(index) if index is not None else None
+    except (TypeError, ValueError):
+        index = None
+    return path, index
+
+
+def _resource_ref(item: dict, record: Record | None = None) -> dict:
+    metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    ref = {"apiVersion": item.get("apiVersion"), "kind": item.get("kind"), "name": metadata.get("name")}
+    namespace = metadata.get("namespace")
+    if record is not None and record.kind and record.kind != item.get("kind"):  # an object inside a List
+        ref = {"kind": record.kind, "name": record.name}
+        namespace = record.namespace
+    if namespace:
+        ref["namespace"] = namespace
+    return {key: value for key, value in ref.items() if value is not None}
+
+
+def _file_result(item: dict) -> dict:
+    path, index = _file_of(item)
+    if path is None:
+        return {}
+    return {"file": {"path": path, **({"index": index} if index is not None else {})}}
+
+
+def _record_result(record: Record, item: dict) -> dict:
+    result: dict[str, Any] = {
+        "message": f"[{record.transform}] {record.message}" if record.transform else record.message,
+        "severity": _SEVERITY.get(record.type, "info"),
+        "resourceRef": _resource_ref(item, record),
+    }
+    if record.path:
+        result["field"] = {"path": record.path_text}
+        if record.type == CHANGE:
+            if record.before is not None:
+                result["field"]["currentValue"] = record.before
+            result["field"]["proposedValue"] = record.after
+    result.update(_file_result(item))
+    result["tags"] = {"hardener.dev/record": record.type}
+    if record.transform:
+        result["tags"]["hardener.dev/transform"] = record.transform
+    return result
+
+
+def _error_result(message: str, item: dict | None = None) -> dict:
+    result: dict[str, Any] = {"message": message, "severity": "error"}
+    if item is not None:
+        result["resourceRef"] = _resource_ref(item)
+        result.update(_file_result(item))
+    return result
+
+
+def _failure(text: str, message: str) -> FunctionOutput:
+    """Bad input or configuration: the input back unchanged, with one error result, exit 1."""
+    from hardener.yamlnodes import compose, to_data
+
+    try:
+        root = compose(text, file="<ResourceList>")
+        data = to_data(root).data if root is not None else None
+    except HardenerError:
+        root = data = None
+    if not isinstance(data, dict) or data.get("kind") != "ResourceList" or getattr(root, "flow_style", False):
+        envelope = {"apiVersion": RESOURCE_LIST_VERSIONS[0], "kind": "ResourceList", "items": []}
+        text = _as_block_yaml(envelope)
+        root = compose(text)
+        data = envelope
+    return FunctionOutput(_with_results(text, root, data, [_error_result(message)]), 1, [message])
+
+
+def _with_results(text: str, root, data: dict, results: list[dict]) -> str:
+    """``text`` with its top-level ``results`` replaced by this run's ``results``.
+
+    Results in the input belong to an earlier run; an orchestrator collects
+    each function's results itself, so they are not carried forward.
+    """
+    block = _as_block_yaml({"results": results}) if results else ""
+    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
+    block = block.replace("\n", newline)
+    existing = [(k, v) for k, v in root.value if k.value == "results"]
+    if existing:
+        key, value = existing[0]
+        return text[: key.start_mark.index] + block + text[value.end_mark.index :].lstrip("\r\n")
+    if not block:
+        return text
+    end = root.end_mark.index
+    head = text[:end]
+    if head and not head.endswith("\n"):
+        head += newline
+    return head + block + text[end:]
+
+
+# --------------------------------------------------------------------------- legacy exec plugin
+
+
+def run_legacy_plugin(config_path: str, data: bytes) -> tuple[bytes, int, list[str]]:
+    """Kustomize's legacy exec transformer: config file path, a YAML stream on stdin, hardened on stdout."""
+    from hardener.api import harden_bytes
+    from hardener.yamlnodes import compose, to_data
+
+    try:
+        with open(config_path, encoding="utf-8") as handle:
+            config_text = handle.read()
+    except OSError as exc:
+        return b"", 2, [f"error: {config_path}: cannot read the transformer config: {exc.strerror or exc}"]
+    try:
+        root = compose(config_text, file=config_path)
+        profile = profile_from_config(to_data(root).data if root is not None else None, where=config_path)
+        result = harden_bytes(data, profile, file="<kustomize>")
+    except InternalError as exc:
+        return b"", 123, [f"internal error: {exc}"]
+    except (HardenerError, ConfigError) as exc:
+        return b"", 2, [f"error: {exc}"]
+    return result.output_bytes, 0, []

@@ -1,0 +1,158 @@
+"""The change record every report renders: one ``Record`` -> one plain dict.
+
+A ``Record`` (hardener.model) says what happened where; the *why* (title,
+rationale, references, fix safety, guidance) lives once on the transform
+class. This module joins the two, so JSON, Markdown, SARIF and the text
+report all show the same fields with the same values. Records the engine
+itself makes (an unrendered template skipped, a pod spec that is not a
+mapping) have no transform; they get the pseudo-transform ``hardener``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from hardener.model import CHANGE, FINDING, SKIP, Record, Reference
+
+ENGINE_ID = "hardener"
+"""The transform id of records the engine makes itself (their ``transform`` is empty)."""
+
+FIELDS = (
+    "type", "file", "document", "line", "kind", "namespace", "name", "container", "path",
+    "before", "after", "transform", "title", "message", "rationale", "references", "safety", "guidance",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TransformInfo:
+    """What a report says about a transform: the class metadata, or the engine's own."""
+
+    id: str
+    title: str
+    rationale: str
+    references: tuple[Reference, ...]
+    safety: str
+    guidance: str
+
+    @property
+    def help_uri(self) -> str:
+        return self.references[0].url if self.references else ""
+
+
+_PSS_URL = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
+_ENGINE = TransformInfo(
+    id=ENGINE_ID,
+    title="Report what hardener could not harden",
+    rationale=(
+        "A workload that hardener cannot read or edit is reported, never skipped in silence: "
+        "it still runs with the defaults the Pod Security Standards warn about."
+    ),
+    references=(Reference("Pod Security Standards", "overview", "Pod Security Standards", _PSS_URL),),
+    safety="safe",
+    guidance="Nothing was changed here: fix the document by hand (or render the template first) and run hardener again.",
+)
+
+
+@functools.lru_cache(maxsize=None)
+def transform_info(transform_id: str) -> TransformInfo:
+    """The metadata for a record's transform id ("" or ``hardener`` means the engine)."""
+    if transform_id in ("", ENGINE_ID):
+        return _ENGINE
+    from hardener.registry import RegistryError, default_registry
+
+    try:
+        cls = default_registry().get(transform_id)
+    except RegistryError:  # a plugin that vanished since the run: say so rather than crash the report
+        return TransformInfo(transform_id, transform_id, "(transform not installed)", (), "safe", "")
+    return TransformInfo(cls.id, cls.title, cls.rationale, tuple(cls.references), cls.safety, cls.guidance)
+
+
+def reference_dict(reference: Reference) -> dict[str, str]:
+    return {"standard": reference.standard, "id": reference.id, "title": reference.title, "url": reference.url}
+
+
+def record_dict(record: Record) -> dict[str, Any]:
+    """Every field of the change record, JSON-ready, in ``FIELDS`` order."""
+    info = transform_info(record.transform)
+    return {
+        "type": record.type,
+        "file": record.file,
+        "document": record.document,
+        "line": record.line,
+        "kind": record.kind,
+        "namespace": record.namespace,
+        "name": record.name,
+        "container": record.container,
+        "path": record.path_text,
+        "before": plain(record.before),
+        "after": plain(record.after),
+        "transform": info.id,
+        "title": info.title if record.transform else record.message,
+        "message": record.message,
+        "rationale": info.rationale,
+        "references": [reference_dict(r) for r in info.references],
+        "safety": info.safety,
+        "guidance": info.guidance,
+    }
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON types: YAML timestamps, sets and odd scalars become strings."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def iter_records(summary) -> Iterator[Record]:
+    """Every record of a run (``hardener.runner.RunSummary``), input by input, in order."""
+    for outcome in summary.results:
+        yield from outcome.result.records
+
+
+def summary_dict(summary) -> dict[str, Any]:
+    """The counts a report leads with, and the inputs that could not be read."""
+    counts = {CHANGE: 0, FINDING: 0, SKIP: 0}
+    by_transform: dict[str, dict[str, int]] = {}
+    may_break = 0
+    workloads: set[tuple] = set()
+    for record in iter_records(summary):
+        info = transform_info(record.transform)
+        counts[record.type] += 1
+        per = by_transform.setdefault(info.id, {"changes": 0, "findings": 0, "skipped": 0})
+        per[{CHANGE: "changes", FINDING: "findings", SKIP: "skipped"}[record.type]] += 1
+        if record.type == CHANGE:
+            workloads.add(workload_key(record))
+            may_break += info.safety == "may-break"
+    results = [o.result for o in summary.results]
+    return {
+        "inputs": len(summary.outcomes),
+        "files_changed": [o.label for o in summary.changed],
+        "documents": sum(r.documents for r in results),
+        "documents_changed": sum(len(r.changed_documents) for r in results),
+        "workloads_changed": len(workloads),
+        "changes": counts[CHANGE],
+        "findings": counts[FINDING],
+        "skipped": counts[SKIP],
+        "may_break": may_break,
+        "by_transform": by_transform,
+        "errors": [{"file": o.label, "message": str(o.error)} for o in summary.errors],
+    }
+
+
+def workload_key(record: Record) -> tuple:
+    """Identifies one workload: a file's document holds one object (or a List of them)."""
+    return (record.file, record.document, record.kind, record.namespace, record.name)
+
+
+def workload_label(record: Record) -> str:
+    """``Deployment shop/web`` — kind, then namespace/name as kubectl prints them."""
+    name = record.name or "(unnamed)"
+    if record.namespace:
+        name = f"{record.namespace}/{name}"
+    return f"{record.kind or 'document'} {name}"

@@ -1,0 +1,163 @@
+"""SARIF 2.1.0 for GitHub code scanning: one result per change and per finding.
+
+Each transform is a rule (``ruleId`` = transform id) whose help is the
+transform's documentation; each change record ("this field is not
+hardened; hardener would set it") and each finding ("hardener cannot fix
+this") is a result at the line of the original file. Skips are
+exemptions, not problems, and are only counted in the run's properties.
+
+Locations are relative URIs (code scanning resolves them against the
+repository root, so run hardener from there); an absolute path is made
+relative to the working directory and standard input becomes ``stdin``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import PurePath
+from urllib.parse import quote
+
+from hardener.model import CHANGE, FINDING, SKIP, Record
+from hardener.report.records import ENGINE_ID, TransformInfo, iter_records, plain, transform_info, workload_label
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+STDIN_URI = "stdin"
+LEVEL = "warning"
+
+
+def render(summary) -> str:
+    from hardener import __version__
+
+    records = [r for r in iter_records(summary) if r.type in (CHANGE, FINDING)]
+    rule_ids = _rule_ids(records)
+    run = {
+        "tool": {
+            "driver": {
+                "name": "hardener",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [_rule(transform_info(rule_id)) for rule_id in rule_ids],
+            }
+        },
+        "invocations": [_invocation(summary)],
+        "results": [_result(record, rule_ids) for record in records],
+        "properties": {"skipped": sum(1 for r in iter_records(summary) if r.type == SKIP)},
+    }
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def artifact_uri(file: str) -> str:
+    """A relative URI reference for a record's file; never an absolute path."""
+    if file in ("<stdin>", "-"):
+        return STDIN_URI
+    path = file
+    if os.path.isabs(path):
+        try:
+            path = os.path.relpath(path)
+        except ValueError:  # another drive on Windows: keep the name at least
+            path = PurePath(path).name
+    return quote(PurePath(path).as_posix().removeprefix("./"))
+
+
+def _rule_ids(records: list[Record]) -> list[str]:
+    """The rules the results use, in run order (the engine's pseudo-transform last)."""
+    from hardener.registry import default_registry
+
+    registry = default_registry()
+    ids = {transform_info(r.transform).id for r in records}
+    return sorted(ids, key=lambda i: (i == ENGINE_ID, registry.order(i), i))
+
+
+def _rule(info: TransformInfo) -> dict:
+    rule = {
+        "id": info.id,
+        "name": "".join(word.capitalize() for word in info.id.split("-")),
+        "shortDescription": {"text": info.title},
+        "fullDescription": {"text": info.rationale},
+        "help": _help(info),
+        "defaultConfiguration": {"level": LEVEL},
+        "properties": {
+            "tags": ["security", "kubernetes", info.safety],
+            "precision": "very-high",
+            "references": [f"{ref.standard} {ref.id}: {ref.title}" for ref in info.references],
+        },
+    }
+    if info.help_uri:
+        rule["helpUri"] = info.help_uri
+    return rule
+
+
+def _help(info: TransformInfo) -> dict:
+    """The rule's help: the transform's own documentation when it has one."""
+    if info.id != ENGINE_ID:
+        from hardener.docs import explain_markdown
+        from hardener.registry import RegistryError, default_registry
+
+        try:
+            markdown = explain_markdown(default_registry().get(info.id))
+        except RegistryError:
+            markdown = ""
+        if markdown:
+            return {"text": _markdown_to_text(markdown), "markdown": markdown}
+    references = "\n".join(f"- [{ref.standard}: {ref.title}]({ref.url})" for ref in info.references)
+    markdown = f"{info.rationale}\n\n{info.guidance}\n\n{references}\n"
+    return {"text": _markdown_to_text(markdown), "markdown": markdown}
+
+
+def _markdown_to_text(markdown: str) -> str:
+    """Plain help text: the Markdown without emphasis marks (code fences stay readable)."""
+    return markdown.replace("**", "")
+
+
+def _invocation(summary) -> dict:
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": str(outcome.error)},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(outcome.label)}}}],
+        }
+        for outcome in summary.errors
+    ]
+    return {"executionSuccessful": not summary.errors, "toolExecutionNotifications": notifications}
+
+
+def _result(record: Record, rule_ids: list[str]) -> dict:
+    info = transform_info(record.transform)
+    uri = artifact_uri(record.file)
+    workload = workload_label(record)
+    location = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": uri},
+            "region": {"startLine": max(record.line or 1, 1)},
+        },
+        "logicalLocations": [{"name": record.name or workload, "fullyQualifiedName": workload, "kind": "resource"}],
+    }
+    properties = {
+        "type": record.type,
+        "document": record.document,
+        "path": record.path_text,
+        "container": record.container,
+        "safety": info.safety,
+    }
+    if record.type == CHANGE:
+        properties.update(before=plain(record.before), after=plain(record.after), guidance=info.guidance)
+    message = record.message.rstrip(".")
+    return {
+        "ruleId": info.id,
+        "ruleIndex": rule_ids.index(info.id),
+        "kind": "fail",
+        "level": LEVEL,
+        "message": {"text": f"{message} ({workload}). {info.rationale}"},
+        "locations": [location],
+        "partialFingerprints": {"hardenerRecord/v1": _fingerprint(record, info.id, uri)},
+        "properties": properties,
+    }
+
+
+def _fingerprint(record: Record, rule_id: str, uri: str) -> str:
+    """Stable across line moves: the rule, file, object, container and field, not the line."""
+    parts = (rule_id, record.type, uri, record.kind, record.namespace, record.name, record.container, record.path_text)
+    return hashlib.sha256("\0".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:32]

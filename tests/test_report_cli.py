@@ -1,0 +1,205 @@
+"""Reports and diffs as a user meets them on the command line: where they go, exit codes,
+colour only on a terminal, and no report code loaded when no report was asked for."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hardener.api import harden_bytes
+from hardener.report import FORMATS
+from tests.conftest import corpus_files
+from tests.test_cli import HARDENED_POD, POD, hardener
+
+ANSI = re.compile(rb"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_filter_mode_keeps_stdout_the_pure_yaml_stream_and_reports_on_stderr(fmt):
+    result = hardener("fix", "--report", fmt, stdin=POD)
+    assert (result.returncode, result.stdout) == (0, HARDENED_POD)
+    report = result.stderr.decode()
+    if fmt in ("json", "sarif"):
+        json.loads(report)
+    assert "automount" in report
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_check_supports_every_format_and_exits_1_when_something_would_change(fmt, tmp_path):
+    (tmp_path / "pod.yaml").write_bytes(POD)
+    result = hardener("check", "--report", fmt, "--report-file", "report.out", "pod.yaml", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (1, b"")
+    assert result.stderr == b"would harden pod.yaml (6 changes)\n"  # the report went to the file, not here
+    report = (tmp_path / "report.out").read_text(encoding="utf-8")
+    expected = harden_bytes(POD, file="pod.yaml")
+    if fmt == "json":
+        assert len(json.loads(report)["changes"]) == len(expected.changes) == 6
+        assert len(json.loads(report)["findings"]) == len(expected.findings)
+    elif fmt == "sarif":
+        results = json.loads(report)["runs"][0]["results"]
+        assert len(results) == len(expected.changes) + len(expected.findings)
+        assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {"pod.yaml"}
+    elif fmt == "markdown":
+        assert "\n### `pod.yaml`\n" in report and "### What to verify before merging" in report
+    else:
+        assert report.count("pod.yaml:") == len(expected.records)
+    assert (tmp_path / "pod.yaml").read_bytes() == POD
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_check_of_a_hardened_file_exits_0_and_still_reports(fmt, tmp_path):
+    (tmp_path / "pod.yaml").write_bytes(HARDENED_POD)
+    result = hardener("check", "--report", fmt, "pod.yaml", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, b"")
+    if fmt == "json":
+        assert json.loads(result.stderr)["summary"]["changes"] == 0
+    elif fmt == "sarif":  # findings (what hardener cannot fix) remain results
+        results = json.loads(result.stderr)["runs"][0]["results"]
+        assert [r["properties"]["type"] for r in results] == ["finding"] * len(harden_bytes(HARDENED_POD).findings)
+
+
+def test_stdin_records_name_stdin_and_sarif_uses_a_relative_uri():
+    result = hardener("check", "--report", "sarif", stdin=POD)
+    assert result.returncode == 1
+    log = json.loads(result.stderr.split(b"\n", 1)[1] if result.stderr.startswith(b"would") else result.stderr)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
+    assert uris == {"stdin"}
+
+
+def test_report_file_suffix_picks_the_format(tmp_path):
+    result = hardener("fix", "--report-file", str(tmp_path / "hardener.sarif"), stdin=POD)
+    assert (result.returncode, result.stdout, result.stderr) == (0, HARDENED_POD, b"")
+    assert json.loads((tmp_path / "hardener.sarif").read_text())["version"] == "2.1.0"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--report", "html"], b"error: unknown report format 'html'; choose from text, json, markdown, sarif"),
+        (["--report-file", "report.out"], b"give --report (text, json, markdown, sarif)"),
+        (["--report", "json", "--report-file", "no/such/dir/r.json"], b"error: --report-file no/such/dir/r.json: no such directory"),
+    ],
+)
+def test_bad_report_options_exit_2_before_anything_is_written(args, message, tmp_path):
+    for command in (["check"], ["fix", "-w"]):
+        (tmp_path / "pod.yaml").write_bytes(POD)
+        result = hardener(*command, *args, "pod.yaml", cwd=tmp_path)
+        assert (result.returncode, result.stdout) == (2, b""), command
+        assert message in result.stderr
+        assert (tmp_path / "pod.yaml").read_bytes() == POD
+
+
+def test_write_mode_with_a_markdown_report_for_a_pull_request(tmp_path):
+    (tmp_path / "pod.yaml").write_bytes(POD)
+    result = hardener("fix", "-w", "--report", "markdown", "--report-file", "body.md", "pod.yaml", cwd=tmp_path)
+    assert result.returncode == 0
+    assert (tmp_path / "pod.yaml").read_bytes() == HARDENED_POD
+    body = (tmp_path / "body.md").read_text(encoding="utf-8")
+    assert body.startswith("## hardener: Kubernetes workloads hardened\n")
+    assert "#### Pod `web` (document 0)" in body
+
+
+@pytest.mark.skipif(not corpus_files(), reason="../shared/corpus is absent")
+def test_json_report_of_a_real_stream_on_stdin_leaves_stdout_identical_to_the_api():
+    helm = [p for p in corpus_files() if p.parent.name == "helm-rendered"]
+    path = max(helm, key=lambda p: len(harden_bytes(p.read_bytes()).changes))
+    data = path.read_bytes()
+    expected = harden_bytes(data)
+    result = hardener("fix", "--report", "json", stdin=data)
+    assert (result.returncode, result.stdout) == (0, expected.output_bytes)
+    assert len(json.loads(result.stderr)["changes"]) == len(expected.changes) > 5
+
+
+# --diff colour ------------------------------------------------------------
+
+
+def _run_on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> bytes:
+    """Run the CLI with stdout on a pseudo-terminal; return what it printed there."""
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "hardener.cli", *args], stdout=follower, stderr=subprocess.PIPE, cwd=cwd, env=env
+        )
+    finally:
+        os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal has no writer left
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.returncode == 0, process.stderr
+    return b"".join(chunks)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
+    env["TERM"] = "xterm-256color"
+    return {**env, **extra}
+
+
+def test_diff_is_coloured_on_a_terminal_and_plain_without_the_codes(tmp_path):
+    (tmp_path / "pod.yaml").write_bytes(POD)
+    plain = hardener("fix", "--diff", "pod.yaml", cwd=tmp_path).stdout
+    coloured = _run_on_a_terminal(["fix", "--diff", "pod.yaml"], tmp_path, _env())
+    assert b"\x1b[32m+      allowPrivilegeEscalation: false\x1b[0m" in coloured
+    assert b"\x1b[36m@@ " in coloured and b"\x1b[1m--- a/pod.yaml\x1b[0m" in coloured
+    # the terminal turns \n into \r\n; without colour codes it is the plain diff
+    assert ANSI.sub(b"", coloured).replace(b"\r\n", b"\n") == plain
+
+
+def test_no_color_turns_colour_off_on_a_terminal(tmp_path):
+    (tmp_path / "pod.yaml").write_bytes(POD)
+    output = _run_on_a_terminal(["fix", "--diff", "pod.yaml"], tmp_path, _env(NO_COLOR="1"))
+    assert b"\x1b[" not in output and b"+      allowPrivilegeEscalation: false" in output
+
+
+def test_diff_in_a_pipe_is_never_coloured_and_keeps_crlf(tmp_path):
+    crlf = POD.replace(b"\n", b"\r\n")
+    (tmp_path / "pod.yaml").write_bytes(crlf)
+    result = subprocess.run(
+        [sys.executable, "-m", "hardener.cli", "fix", "--diff", "pod.yaml"], capture_output=True, cwd=tmp_path, env=_env()
+    )
+    assert result.returncode == 0 and b"\x1b" not in result.stdout
+    assert b"+      allowPrivilegeEscalation: false\r\n" in result.stdout
+    assert result.stdout.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ -6,3 +6,14 @@\n")
+
+
+# Lazy imports --------------------------------------------------------------
+
+_PROBE = """
+import sys
+from hardener import cli
+sys.argv = ["hardener", *sys.argv[1:]]
+try:
+    cli.main()
+except SystemExit:
+    pass
+loaded = sorted(m for m in sys.modules if m.startswith(("hardener.report", "hardener.docs", "hardener.colordiff")))
+sys.stderr.write("LOADED " + " ".join(loaded) + "\\n")
+"""
+
+
+def _loaded_modules(*args: str) -> list[str]:
+    result = subprocess.run([sys.executable, "-c", _PROBE, *args], input=POD, capture_output=True)
+    line = result.stderr.decode().rsplit("LOADED", 1)[1]
+    return line.split()
+
+
+def test_a_plain_fix_imports_no_report_code():
+    assert _loaded_modules("fix") == []
+
+
+def test_a_json_report_imports_only_the_json_renderer():
+    assert _loaded_modules("fix", "--report", "json") == ["hardener.report", "hardener.report.json", "hardener.report.records"]
