@@ -156,7 +156,8 @@ def test_sarif_has_one_result_per_change_and_finding(sarif, records):
         assert result["ruleId"] == (record.transform or "hardener")
         assert result["properties"]["type"] == record.type and result["properties"]["path"] == record.path_text
         (location,) = result["locations"]
-        assert location["physicalLocation"]["region"] == {"startLine": record.line}
+        region = {"startLine": record.line, **({"endLine": record.end_line} if record.end_line else {})}
+        assert location["physicalLocation"]["region"] == region
         uri = location["physicalLocation"]["artifactLocation"]["uri"]
         assert os.path.normpath(os.path.abspath(unquote(uri))) == os.path.normpath(os.path.abspath(record.file))
 
