@@ -16,6 +16,7 @@ from hardener.errors import InputError
 from hardener.profile import load_profile
 from hardener.stream import split
 from hardener.textio import decode
+from hardener.workloads import locate, lookup
 from hardener.yamlnodes import compose, to_data
 from tests.conftest import corpus_params
 from tests.psa import AUTO_FIXABLE_RESTRICTED, BASELINE_CHECKS, check_pod, pod_specs
@@ -45,7 +46,13 @@ def _profile(name: str):
 
 
 def _pods(text: str) -> list[tuple[int, dict, dict]]:
-    """(document index, pod metadata, pod spec) for every pod the PSA checker knows in ``text``."""
+    """(document index, pod metadata, pod spec) for every pod in ``text``.
+
+    Built-in kinds are found by the PSA checker's own table; the custom kinds the shipped
+    profiles declare (Argo Rollouts, Knative, ...) by hardener's locator, since the checker
+    knows no custom resources.
+    """
+    declared = _profile("baseline").workload_kinds
     pods = []
     for index, chunk in enumerate(c for c in split(text) if c.is_document):
         try:
@@ -54,6 +61,9 @@ def _pods(text: str) -> list[tuple[int, dict, dict]]:
             continue
         if isinstance(data, dict):
             pods.extend((index, metadata, spec) for metadata, spec in pod_specs(data))
+            for location in locate(data, declared):
+                metadata = lookup(data, location.pod_metadata_path or ("-",))
+                pods.append((index, metadata if isinstance(metadata, dict) else {}, lookup(data, location.pod_spec_path)))
     return pods
 
 
