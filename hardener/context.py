@@ -230,7 +230,7 @@ class PodContext:
         for step in full:
             if isinstance(node, list) and id(node) in self._origins and isinstance(step, int) and 0 <= step < len(node):
                 origin = self._origins[id(node)][step]
-                steps.append(step if origin is None else origin)
+                steps.append(-1 if origin is None else origin)  # -1: an item we added; the patcher refuses it
             else:
                 steps.append(step)
             node = lookup(node, (step,))
