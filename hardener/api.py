@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hardener.engine import harden_text
+from hardener.streamindex import StreamIndex
 from hardener.model import CHANGE, FINDING, SKIP, Record
 from hardener.profile import DEFAULT_PROFILE, Profile, load_profile
 from hardener.textio import decode, encode
@@ -41,10 +42,10 @@ def _profile(profile: str | Profile) -> Profile:
     return profile if isinstance(profile, Profile) else load_profile(profile)
 
 
-def harden(text: str, profile: str | Profile = DEFAULT_PROFILE, file: str = "<stdin>") -> Result:
-    """Harden a YAML stream given as text."""
-    stream = harden_text(text, _profile(profile), file)
-    return Result(text, stream.text, stream.records, stream.documents, stream.changed_documents)
+def harden(text: str, profile: str | Profile = DEFAULT_PROFILE, file: str = "<stdin>", stream: StreamIndex | None = None) -> Result:
+    """Harden a YAML stream given as text (``stream``: see ``engine.harden_text``)."""
+    hardened = harden_text(text, _profile(profile), file, stream)
+    return Result(text, hardened.text, hardened.records, hardened.documents, hardened.changed_documents)
 
 
 @dataclass

@@ -77,9 +77,23 @@ def _exit(code: int, exit_zero: bool) -> typer.Exit:
     return typer.Exit(EXIT_OK if exit_zero and code == EXIT_WOULD_CHANGE else code)
 
 
+_PATHS_HELP = "Manifest files or directories (walked for .yaml/.yml/.json); none or '-' reads standard input."
+_JOBS_HELP = "Files to harden in parallel (processes); default: the number of CPUs."
+_CHART_VALUES_HELP = (
+    "In directories, harden the values.yaml of charts made with `helm create` (podSecurityContext, "
+    "securityContext, serviceAccount.automount) instead of skipping it."
+)
+
+
+def _check_jobs(jobs: Optional[int]) -> None:
+    if jobs is not None and jobs < 1:
+        _err("error: --jobs must be 1 or more")
+        raise typer.Exit(EXIT_INPUT_ERROR)
+
+
 @app.command()
 def fix(
-    paths: Optional[List[str]] = typer.Argument(None, help="Manifest files; none or '-' reads standard input."),
+    paths: Optional[List[str]] = typer.Argument(None, help=_PATHS_HELP),
     write: bool = typer.Option(False, "--write", "-w", help="Rewrite the files in place (atomically)."),
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff instead of the hardened content."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change."),
@@ -87,28 +101,34 @@ def fix(
     report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP, envvar=_REPORT_ENV),
     report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP, envvar=_REPORT_FILE_ENV),
     exit_zero: bool = typer.Option(False, "--exit-zero", help=_EXIT_ZERO_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
+    chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
 ) -> None:
-    """Harden manifests: print the result, rewrite files (-w), or show a diff."""
+    """Harden manifests: print the result, rewrite files or directories (-w), or show a diff."""
     if sum((write, diff, check)) > 1:
         _err("error: choose one of --write, --diff and --check")
         raise typer.Exit(EXIT_INPUT_ERROR)
     report = _check_report(report, report_file)
+    _check_jobs(jobs)
     mode = WriteBack.WRITE if write else WriteBack.DIFF if diff else WriteBack.CHECK if check else WriteBack.STDOUT
-    code = run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file)
+    code = run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values)
     raise _exit(code, exit_zero)
 
 
 @app.command("check")
 def check_command(
-    paths: Optional[List[str]] = typer.Argument(None, help="Manifest files; none or '-' reads standard input."),
+    paths: Optional[List[str]] = typer.Argument(None, help=_PATHS_HELP),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
     report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP, envvar=_REPORT_ENV),
     report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP, envvar=_REPORT_FILE_ENV),
     exit_zero: bool = typer.Option(False, "--exit-zero", help=_EXIT_ZERO_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
+    chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
 ) -> None:
     """Write nothing; exit 1 when anything would change, 0 when all is hardened."""
     report = _check_report(report, report_file)
-    code = run(list(paths or []), _load_profile(profile), WriteBack.CHECK, report=report, report_file=report_file)
+    _check_jobs(jobs)
+    code = run(list(paths or []), _load_profile(profile), WriteBack.CHECK, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values)
     raise _exit(code, exit_zero)
 
 

@@ -247,6 +247,9 @@ class PodContext:
         for depth, step in enumerate(full[:-1]):
             if id(node) in self.shared:
                 return self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
+            if isinstance(step, int) != isinstance(node, list):  # a key into a list, an index into a mapping
+                where = format_path(full[:depth]) or "the document"
+                return self._refuse(message, full, container, f"{where} is not a {'list' if isinstance(step, int) else 'mapping'}")
             child = node[step] if isinstance(step, int) else node.get(step)
             if child is None and isinstance(step, str):
                 missing_from = depth
@@ -256,7 +259,7 @@ class PodContext:
                 return self._refuse(message, full, container, f"{where} is not a mapping")
             node = child
         if not isinstance(node, dict):
-            return self._refuse(message, full, container, "the parent field is not a mapping")
+            return self._refuse(message, full, container, f"{format_path(full[:-1])} is not a mapping")
         if id(node) in self.shared:
             return self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
         for step in full[missing_from:-1]:  # only now, once the edit is known to be possible

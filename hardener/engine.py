@@ -7,16 +7,18 @@ edits is spliced, and its splice is verified before it is used.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from hardener.context import PodContext
+from hardener.errors import InputError, InternalError
 from hardener.exemptions import decide
-from hardener.errors import InputError
 from hardener.model import CHANGE, FINDING, SKIP, Record
 from hardener.patch import PatchError, Style, detect_style, is_json_document, patch_spans, render_document
 from hardener.pod_run import run_pod
 from hardener.profile import Profile
 from hardener.registry import default_registry
+from hardener.shapes import document_problems, node_at, pod_problems
 from hardener.stream import Chunk, split
 from hardener.textio import detect_newline
 from hardener.verify import verify
@@ -26,6 +28,7 @@ from hardener.yamlnodes import compose, to_data
 
 _KIND_NAMES = frozenset(kind.kind for kind in BUILTIN_KINDS)
 _TEMPLATE_MARKERS = ("{{", "{%")
+_BARE_CR = re.compile(r"\r(?!\n)")
 
 
 @dataclass
@@ -38,14 +41,19 @@ class StreamResult:
     changed_documents: list[int] = field(default_factory=list)
 
 
-def harden_text(text: str, profile: Profile, file: str = "<stdin>") -> StreamResult:
-    """Harden every workload in ``text``; raise InputError for input we cannot read."""
+def harden_text(text: str, profile: Profile, file: str = "<stdin>", stream: StreamIndex | None = None) -> StreamResult:
+    """Harden every workload in ``text``; raise InputError for input we cannot read.
+
+    ``stream`` is a stream index built by the caller when ``text`` is one
+    piece of a larger stream (a KRM function hardens item by item).
+    """
     newline = detect_newline(text)
     result = StreamResult(text="")
     pieces: list[str] = []
     chunks = split(text)
     kinds = _KIND_NAMES | frozenset(kind for t in profile.transforms for kind in t.object_kinds) | {kind for _, kind in profile.kinds}
-    stream = index_stream(chunks, file) if any(t.needs_stream_index for t in profile.transforms) else None
+    if stream is None and any(t.needs_stream_index for t in profile.transforms):
+        stream = index_stream(chunks, file)
     for chunk in chunks:
         result.documents += chunk.is_document
         if chunk.is_document and mentions_kind(chunk.text, kinds):
@@ -62,6 +70,10 @@ def harden_text(text: str, profile: Profile, file: str = "<stdin>") -> StreamRes
 
 def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, stream: StreamIndex | None) -> tuple[str, list[Record]]:
     base = {"file": file, "document": chunk.index}
+    bare_cr = _BARE_CR.search(chunk.text)
+    if bare_cr:
+        line = chunk.first_line + chunk.text.count("\n", 0, bare_cr.start()) + 1
+        raise InputError("bare CR line breaks (classic Mac OS); convert the file to LF or CRLF line endings", line=line, **base)
     try:
         root = compose(chunk.text, file=file, document=chunk.index, first_line=chunk.first_line)
     except InputError as error:
@@ -69,9 +81,11 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
             reason = "an unrendered template (it is not valid YAML); render it first, e.g. with helm template"
             return chunk.text, [Record(SKIP, "", f"Skipped {reason}", line=error.line, **base)]
         raise
-    view = to_data(root)
+    view = to_data(root, file=file, document=chunk.index, first_line=chunk.first_line, text=chunk.text)
     json_style = is_json_document(root)
     records: list[Record] = []
+    for path, message in document_problems(view.data):
+        records.append(Record(FINDING, "", message, path, line=_line_of(root, path, chunk.first_line), **base))
     contexts: list[PodContext] = []
 
     def record_base_of(location) -> dict:
@@ -94,7 +108,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         for transform in object_transforms:
             if obj.get("kind") in transform.object_kinds:
                 context.transform_id = transform.id
-                transform.apply_object(context)
+                _run_transform(transform.apply_object, context, file, chunk.index)
         contexts.append(context)
     enabled = {t.id for t in profile.transforms}
     known = set(default_registry().ids())
@@ -105,8 +119,11 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
             what = "missing" if spec is None else f"a {type(spec).__name__}, not a mapping"
             records.append(Record(FINDING, "", f"The pod spec at {'.'.join(location.workload.pod_spec)} is {what}; not hardened", location.pod_spec_path, **record_base))
             continue
+        for path, message in pod_problems(spec, location.pod_spec_path):
+            records.append(Record(FINDING, "", message, path, **{**record_base, "line": _line_of(root, path, chunk.first_line)}))
         context = PodContext(location, view.data, view.shared, record_base, stream, json_style)
-        run_pod(context, profile.transforms, decide(profile.exemptions, location.object, context.metadata, enabled, known))
+        decision = decide(profile.exemptions, location.object, context.metadata, enabled, known)
+        run_pod(context, profile.transforms, decision, lambda method, ctx: _run_transform(method, ctx, file, chunk.index))
         contexts.append(context)
     edits = [edit for context in contexts for edit in context.edits]
     new_documents = [document for context in contexts for document in context.new_documents]
@@ -133,6 +150,17 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
     return new_text + _added_documents(new_text, new_documents, style, file, chunk.index), records
 
 
+def _run_transform(method, context: PodContext, file: str, document: int | None) -> None:
+    """Run one transform method; its crash fails the run closed, naming the place, with no traceback."""
+    try:
+        method(context)
+    except Exception as exc:
+        raise InternalError(
+            f"{file}:{context.record_base['line']}: document {document}: transform {context.transform_id} failed "
+            f"({type(exc).__name__}: {exc}); nothing was written"
+        ) from exc
+
+
 def _added_documents(text: str, documents: list[dict], style: Style, file: str, index: int | None) -> str:
     """New documents after a chunk, each behind its own ``---``, each verified."""
     if not documents:
@@ -148,8 +176,9 @@ def _added_documents(text: str, documents: list[dict], style: Style, file: str, 
 
 
 def _line_of(root, path, first_line: int) -> int:
-    """1-based line of the node at ``path`` (an object inside a List, or the root)."""
-    node = root
-    for step in path:
-        node = node.value[step] if isinstance(step, int) else dict((k.value, v) for k, v in node.value)[step]
-    return first_line + node.start_mark.line + 1
+    """1-based line of the node at ``path``, or of the nearest node above it that is written in the text."""
+    path = tuple(path)
+    while path and node_at(root, path) is None:
+        path = path[:-1]
+    node = node_at(root, path) if root is not None else None
+    return first_line + (node.start_mark.line if node is not None else 0) + 1

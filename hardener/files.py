@@ -36,11 +36,17 @@ def read_input(name: str) -> bytes:
 
 
 def write_atomic(name: str, data: bytes) -> None:
-    """Replace the file ``name`` with ``data`` atomically, keeping its mode."""
-    path = Path(name)
+    """Replace the file ``name`` with ``data`` atomically, keeping its mode (and owner, where allowed).
+
+    A symbolic link is followed: its target is rewritten and the link stays a
+    link. A file without any write permission bit is refused even for root: the
+    user marked it read-only on purpose.
+    """
+    path = Path(os.path.realpath(name))
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if not os.access(path, os.W_OK):
+        info = path.stat()
+        mode = stat.S_IMODE(info.st_mode)
+        if not os.access(path, os.W_OK) or not mode & 0o222:
             raise InputError("permission denied (file is read-only); not written", file=name)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".hardener", dir=path.parent)
     except PermissionError:
@@ -53,6 +59,11 @@ def write_atomic(name: str, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
+        if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(tmp, info.st_uid, info.st_gid)
+            except OSError:
+                pass  # only root may give a file away; the mode is what matters
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -151,10 +151,19 @@ def run_function(text: str) -> FunctionOutput:
     results: list[dict] = []
     splices: list[tuple[int, int, str]] = []
     errors: list[str] = []
+    stream = None
+    if any(transform.needs_stream_index for transform in profile.transforms):
+        from hardener.streamindex import index_objects
+
+        stream = index_objects(data.get("items") or [])  # one index for the whole list, not per item
+    next_index: dict[str | None, int] = {}
+    for item in data.get("items") or []:
+        path, file_index = _file_of(item)
+        next_index[path] = max(next_index.get(path, 0), (file_index or 0) + 1)
     for index, node in enumerate(items_node.value if items_node is not None else []):
         item = data["items"][index]
         try:
-            new_span, records = _harden_item(text, node, item, profile, index)
+            new_span, records = _harden_item(text, node, item, profile, index, stream, next_index)
         except InputError as exc:
             errors.append(f"items[{index}]: {exc.message}")
             results.append(_error_result(f"items[{index}]: {exc.message}", item))
@@ -195,19 +204,68 @@ def _check_envelope(root, data) -> Any:
     return dict((key.value, value) for key, value in root.value)["items"]
 
 
-def _harden_item(text: str, node, item: dict, profile: Profile, index: int) -> tuple[str | None, list[Record]]:
-    """Harden one item in place; return its new span text (None when unchanged) and its records."""
+def _harden_item(
+    text: str, node, item: dict, profile: Profile, index: int, stream=None, next_index: dict | None = None
+) -> tuple[str | None, list[Record]]:
+    """Harden one item in place; return its new span text (None when unchanged) and its records.
+
+    Documents a transform adds (a ServiceAccount) become new items right after
+    this one, annotated with this item's file so kpt writes them beside it.
+    """
     from hardener.api import harden
+    from hardener.stream import split
 
     start, end = node.start_mark.index, node.end_mark.index
     pad = " " * node.start_mark.column
     document = pad + text[start:end]
-    result = harden(document, profile, file=_file_of(item)[0] or f"items[{index}]")
+    result = harden(document, profile, file=_file_of(item)[0] or f"items[{index}]", stream=stream)
     if not result.changed:
         return None, result.records
-    if not result.output.startswith(pad):
+    output = split(result.output)[0].text if _added(result.records) else result.output
+    if not output.startswith(pad):
         raise InternalError(f"the hardened item no longer starts at column {len(pad)}")
-    return result.output[len(pad):], result.records
+    span = output[len(pad):]
+    added = _added(result.records)
+    if added:
+        dash = " " * (node.start_mark.column - 2)
+        newline = "\r\n" if "\r\n" in output else "\n"
+        items_text = "".join(_item_text(_annotated(document, item, next_index or {}), dash, newline) for document in added)
+        cut = span.rfind("\n") + 1
+        head, tail = (span[:cut], span[cut:]) if not span[cut:].strip() else (span + newline, "")
+        span = head + items_text + tail
+    return span, result.records
+
+
+def _added(records: list[Record]) -> list[dict]:
+    """The documents a transform added (change records on the whole object)."""
+    return [r.after for r in records if r.type == CHANGE and r.path == () and isinstance(r.after, dict)]
+
+
+def _annotated(document: dict, beside: dict, next_index: dict) -> dict:
+    """A new object with the path annotations that make kpt write it beside ``beside``."""
+    path, _ = _file_of(beside)
+    if path is None:
+        return document
+    number = next_index.get(path, 0)
+    next_index[path] = number + 1
+    metadata = dict(document.get("metadata") or {})
+    metadata["annotations"] = {
+        **(metadata.get("annotations") or {}),
+        "config.kubernetes.io/path": path,
+        "config.kubernetes.io/index": str(number),
+        "internal.config.kubernetes.io/path": path,
+        "internal.config.kubernetes.io/index": str(number),
+    }
+    return {**document, "metadata": metadata}
+
+
+def _item_text(document: dict, dash: str, newline: str) -> str:
+    """A new ResourceList item in block style at the list's own indentation."""
+    from hardener.patch import Style, _block
+
+    lines = _block(document, 0, Style(newline=newline, indent=2, sequence_offset=0, json=False))
+    body = [f"{dash}- {lines[0]}"] + [f"{dash}  {line}" for line in lines[1:]]
+    return newline.join(body) + newline
 
 
 def _as_block_yaml(data: Any) -> str:

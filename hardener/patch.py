@@ -200,11 +200,21 @@ def _content_end(text: str, node: Node, key: Node | None = None) -> int:
             key, child = node.value[-1]
             if child.start_mark.index < key.start_mark.index:
                 raise PatchError(f"line {key.start_mark.line + 1}: the block ends with an alias")
+            _refuse_explicit_key(text, key)
         else:
             key, child = None, node.value[-1]
             if child.start_mark.index < node.start_mark.index:
                 raise PatchError(f"line {node.start_mark.line + 1}: the list ends with an alias")
         node = child
+
+
+def _refuse_explicit_key(text: str, key: Node) -> None:
+    """An explicit ``? key`` / ``: value`` entry hides where the entry starts and ends: refuse."""
+    index = key.start_mark.index - 1
+    while index >= 0 and text[index] in " \t":
+        index -= 1
+    if index >= 0 and text[index] == "?":
+        raise PatchError(f"line {key.start_mark.line + 1}: a mapping with an explicit '?' key")
 
 
 def _line_after(text: str, offset: int) -> int:
@@ -346,6 +356,7 @@ def _render_target(text: str, target: _Target, style: Style) -> Splice:
             like_key, like_value = (node.value[0] if node.value else (None, None))
             entries = [f"{render_scalar(k, like_key, style)}: {_flow(v, like_key, like_value, style)}" for k, v in items]
             return _flow_insert(text, node, [child for _, child in node.value], entries, target.depth, style, content)
+        _refuse_explicit_key(text, node.value[0][0])
         return _insert_lines(text, _content_end(text, node), _block(content, node.value[0][0].start_mark.column, style), target.depth, style)
     if isinstance(node, SequenceNode):
         like = node.value[0] if node.value else None

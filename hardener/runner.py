@@ -9,14 +9,16 @@ entry point (fix, check, bulk runs) shares one write-back decision
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import IO
 
 from hardener.errors import HardenerError, InputError, InternalError
-from hardener.files import STDIN, read_input, write_atomic
+from hardener.files import STDIN, write_atomic
 from hardener.profile import Profile
+from hardener.walk import Input, Skip, collect
 
 EXIT_OK, EXIT_WOULD_CHANGE, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR = 0, 1, 2, 123
 
@@ -32,11 +34,16 @@ class WriteBack(Enum):
 
 @dataclass
 class Outcome:
-    """One input: its name, its result, or the error that stopped it."""
+    """One input: its name, its result, or the error that stopped it.
+
+    A skipped file (``skip`` set) has a result too: its input untouched and a
+    single file-level skip record, so every report lists it with its reason.
+    """
 
     name: str
     result: object = None  # hardener.api.BytesResult
     error: HardenerError | None = None
+    skip: Skip | None = None
 
     @property
     def label(self) -> str:
@@ -59,25 +66,26 @@ class RunSummary:
     def changed(self) -> list[Outcome]:
         return [o for o in self.results if o.result.changed]
 
+    @property
+    def skipped(self) -> list[Outcome]:
+        return [o for o in self.results if o.skip is not None]
 
-def collect_inputs(paths: list[str]) -> list[str]:
-    """The inputs to read: the given paths, or standard input when there are none."""
-    return paths or [STDIN]
+    @property
+    def unchanged(self) -> list[Outcome]:
+        return [o for o in self.results if o.skip is None and not o.result.changed]
 
 
-def harden_inputs(names: list[str], profile: Profile) -> RunSummary:
-    """Harden every input; an input error stops that input only."""
-    from hardener.api import harden_bytes
+def collect_inputs(paths: list[str], chart_values: bool = False) -> list[Input]:
+    """The inputs to read: the given paths with directories walked, or standard input."""
+    return collect(paths, chart_values)
 
-    summary = RunSummary()
-    for name in names:
-        outcome = Outcome(name)
-        try:
-            outcome.result = harden_bytes(read_input(name), profile, file=outcome.label)
-        except InputError as exc:
-            outcome.error = exc
-        summary.outcomes.append(outcome)
-    return summary
+
+def harden_inputs(items: list[Input | str], profile: Profile, jobs: int = 1, on_done=None) -> RunSummary:
+    """Harden every input (in ``jobs`` processes); an error stops that input only."""
+    from hardener.bulk import harden_many
+
+    inputs = [Input(item) if isinstance(item, str) else item for item in items]
+    return RunSummary(list(harden_many(inputs, profile, jobs, on_done)))
 
 
 def unified_diff(label: str, before: str, after: str) -> str:
@@ -96,21 +104,36 @@ def run(
     *,
     report: str | None = None,
     report_file: str | None = None,
+    jobs: int | None = None,
+    chart_values: bool = False,
     stdout: IO[bytes] | None = None,
     stderr: IO[str] | None = None,
 ) -> int:
     """Harden ``paths`` and write back as asked; return the exit code."""
+    from hardener.bulk import closing_summary, default_jobs
+    from hardener.progress import progress
+
     out = stdout or sys.stdout.buffer
     err = stderr or sys.stderr
-    names = collect_inputs(paths)
-    if write_back is WriteBack.WRITE and STDIN in names:
+    try:
+        items = collect_inputs(paths, chart_values)
+    except InputError as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_INPUT_ERROR
+    if write_back is WriteBack.WRITE and any(item.name == STDIN for item in items):
         err.write("error: --write needs file paths; it cannot rewrite standard input\n")
         return EXIT_INPUT_ERROR
-    try:
-        summary = harden_inputs(names, profile)
-    except InternalError as exc:
-        err.write(f"internal error: {exc}\n")
-        return EXIT_INTERNAL_ERROR
+    bulk = any(path != STDIN and os.path.isdir(path) for path in paths)
+    if write_back is WriteBack.STDOUT and bulk:
+        err.write("error: a directory holds many files; rewrite them with -w, or use --diff or --check\n")
+        return EXIT_INPUT_ERROR
+    with progress(len(items), err) as advance:
+        summary = harden_inputs(items, profile, jobs or default_jobs(), advance)
+    internal = [o for o in summary.errors if isinstance(o.error, InternalError)]
+    if internal:
+        for outcome in internal:
+            err.write(f"internal error: {outcome.error}\n")
+        return EXIT_INTERNAL_ERROR  # nothing is written when any output cannot be vouched for
     for outcome in summary.errors:
         err.write(f"error: {outcome.error}\n")
 
@@ -142,6 +165,8 @@ def run(
 
     if report and not _write_report(report, summary, report_file, err):
         return EXIT_INPUT_ERROR
+    if bulk:
+        err.write(closing_summary(summary, write_back.value))
     if summary.errors:
         return EXIT_INPUT_ERROR
     if write_back is WriteBack.CHECK and summary.changed:

@@ -47,15 +47,22 @@ class StreamIndex:
 
 def index_stream(chunks: list[Chunk], file: str) -> StreamIndex:
     """Collect the ServiceAccounts defined anywhere in the stream."""
-    index = StreamIndex()
+    documents = []
     for chunk in chunks:
         if not chunk.is_document or not mentions_kind(chunk.text, frozenset({"ServiceAccount"})):
             continue
         try:
-            data = to_data(compose(chunk.text, file=file, document=chunk.index, first_line=chunk.first_line)).data
+            documents.append(to_data(compose(chunk.text, file=file, document=chunk.index, first_line=chunk.first_line)).data)
         except InputError:
             continue  # the main pass reports it, or passes a template through
-        for _path, obj in locate_objects(data):
+    return index_objects(documents)
+
+
+def index_objects(documents: list) -> StreamIndex:
+    """The index of documents already read as data (the items of a ResourceList, say)."""
+    index = StreamIndex()
+    for document in documents:
+        for _path, obj in locate_objects(document):
             metadata = obj.get("metadata")
             if obj.get("kind") == "ServiceAccount" and api_group(str(obj.get("apiVersion", ""))) == "" and isinstance(metadata, dict):
                 name, namespace = metadata.get("name"), metadata.get("namespace")

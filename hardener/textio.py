@@ -43,6 +43,8 @@ def decode(data: bytes, file: str = "<stdin>") -> tuple[str, Encoding]:
         if data.startswith(candidate):
             codec, bom = name, candidate
             break
+    else:
+        codec = _codec_without_bom(data)
     body = data[len(bom):]
     if codec == "utf-8" and b"\x00" in body:
         line = body[: body.index(b"\x00")].count(b"\n") + 1
@@ -56,7 +58,25 @@ def decode(data: bytes, file: str = "<stdin>") -> tuple[str, Encoding]:
             file=file,
             line=line,
         ) from None
+    if "\x00" in text:  # UTF-16/32 that decoded, but to NUL characters: binary all the same
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError(f"binary data (NUL character after decoding as {codec.upper()}), not a YAML text file", file=file, line=line)
     return text, Encoding(codec=codec, bom=bom, newline=detect_newline(text))
+
+
+def _codec_without_bom(data: bytes) -> str:
+    """The YAML spec's encoding deduction: a stream starts with an ASCII character,
+    so the NUL bytes around it tell UTF-16/32 and their byte order apart."""
+    head = data[:4]
+    if len(head) == 4 and head[:3] == b"\x00\x00\x00" and head[3]:
+        return "utf-32-be"
+    if len(head) == 4 and head[0] and head[1:] == b"\x00\x00\x00":
+        return "utf-32-le"
+    if len(head) >= 2 and head[0] == 0 and head[1]:
+        return "utf-16-be"
+    if len(head) >= 2 and head[0] and head[1] == 0:
+        return "utf-16-le"
+    return "utf-8"
 
 
 def encode(text: str, encoding: Encoding) -> bytes:

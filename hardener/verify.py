@@ -50,7 +50,10 @@ def verify(patched: str, intended: Any, *, file: str, document: int | None) -> N
     if not strictly_equal(intended, actual):
         from deepdiff import DeepDiff  # only on the error path: it is slow to import
 
-        diff = DeepDiff(intended, actual, view="text")
+        try:
+            diff = DeepDiff(intended, actual, view="text")
+        except RecursionError:  # deep documents: DeepDiff recurses several frames per level
+            diff = "(too deeply nested to show)"
         raise InternalError(
             f"{file}: document {document}: the patched document does not mean what the edits meant; "
             f"nothing was written. Difference (intended -> written): {diff}"

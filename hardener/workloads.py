@@ -177,17 +177,27 @@ def lookup(data: Any, path: Path) -> Any:
     return data
 
 
-_KIND = re.compile(r"""\bkind["']?[ \t]*:[ \t]*["']?([A-Za-z][A-Za-z0-9]*)""")
+_KIND = re.compile(
+    r"""\bkind["']?[ \t]*(?:\r?\n[ \t]*)?:"""  # the key (``? kind`` puts the colon on the next line)
+    r"""(?:[ \t]|\r?\n|#[^\n]*\n)*"""  # the value may follow on a later line, after comments
+    r"""(?:[!&][^ \t\r\n]*(?:[ \t]|\r?\n)+)*"""  # tags and anchors: ``kind: !!str Pod``
+    r"""(?:(?P<alias>\*)|"(?P<escaped>[^"\n]*\\)|["']?(?P<name>[A-Za-z][A-Za-z0-9]*))"""
+)
 
 
 def mentions_kind(text: str, kinds: frozenset[str]) -> bool:
     """A cheap look: does the text name one of ``kinds`` (or a List) after ``kind:``?
 
     False positives only cost a parse; a document this says no to is passed
-    through without being parsed at all.
+    through without being parsed at all, so every way YAML can spell a kind
+    must say yes: a tag or an anchor before it, the value on the next line,
+    an alias (``kind: *k``) or escapes in double quotes (``"\\x50od"``) are
+    all "maybe" and parsed.
     """
     for match in _KIND.finditer(text):
-        name = match.group(1)
+        if match.group("alias") or match.group("escaped") is not None:
+            return True
+        name = match.group("name")
         if name in kinds or name.endswith("List"):
             return True
     return False

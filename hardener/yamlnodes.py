@@ -13,6 +13,7 @@ path are known: editing one of those would silently edit the others too.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,13 +21,20 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from hardener.errors import InputError
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_EXPANDED_NODES = 1_000_000
 """A document whose aliases would expand to more nodes than this is refused."""
+MAX_DEPTH = 500
+"""Deeper nesting is refused before composing: the C composer recurses on the
+C stack and crashes the process (no RecursionError) near 100,000 levels, and
+Python's own repr/json recurse too. Real manifests nest a few dozen levels."""
+_BLOCK_PREFIX = re.compile(r"^[ \t]*(?:[-?:][ \t]+|[!&][^ \t\r\n]*[ \t]+)*", re.MULTILINE)
 
 _local = threading.local()
 _SCALAR_CONSTRUCTORS = {
@@ -53,21 +61,83 @@ def compose(text: str, *, file: str = "<stdin>", document: int | None = None, fi
     Errors become InputError with the line in the whole stream
     (``first_line`` is where this document's text starts).
     """
+    where = _Where(text, file, document, first_line)
     try:
+        check_depth(text, where)
         nodes = list(_yaml().compose_all(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        line = first_line + mark.line + 1 if mark is not None else None
-        column = mark.column + 1 if mark is not None else None
-        raise InputError(f"invalid YAML: {problem}", file=file, document=document, line=line, column=column) from None
+        if "\ufeff" in text:
+            problem += " (a byte-order mark in the middle of the stream, e.g. from concatenating files; remove it)"
+        raise where.error(f"invalid YAML: {problem}", mark.index if mark is not None else None) from None
+    except ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise where.error(f"invalid YAML: {exc.reason} (U+{code:04X})", exc.position) from None
     except (YAMLError, ValueError) as exc:
-        raise InputError(f"invalid YAML: {exc}", file=file, document=document, line=first_line + 1) from None
+        raise where.error(f"invalid YAML: {exc}") from None
     except RecursionError:
-        raise InputError("nesting too deep to process", file=file, document=document, line=first_line + 1) from None
+        raise where.error("nesting too deep to process") from None
     if len(nodes) > 1:
-        raise InputError("expected one document", file=file, document=document, line=first_line + 1)
+        raise where.error("expected one document")
     return nodes[0] if nodes else None
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a document sits in its stream, to name file, document, line and column in errors."""
+
+    text: str
+    file: str = "<stdin>"
+    document: int | None = None
+    first_line: int = 0
+
+    def error(self, message: str, index: int | None = None) -> InputError:
+        """An InputError at character ``index`` of the document (its first line when None).
+
+        Lines are counted from the text itself, not from the parser's marks: the
+        parser also breaks lines at U+2028/U+0085, which no editor shows as a line.
+        """
+        if index is None:
+            return InputError(message, file=self.file, document=self.document, line=self.first_line + 1)
+        index = max(0, min(index, len(self.text)))
+        line_start = self.text.rfind("\n", 0, index) + 1
+        line = self.first_line + self.text.count("\n", 0, index) + 1
+        return InputError(message, file=self.file, document=self.document, line=line, column=index - line_start + 1)
+
+
+def nesting_bound(text: str) -> int:
+    """A cheap upper bound of the nesting depth of ``text``.
+
+    Every flow collection needs its own ``[`` or ``{``; a block collection
+    nests deeper only by indenting further or by a compact indicator (``- -``,
+    ``? ``, ``- key:``) on its line, so the longest such line prefix (plus two:
+    a sequence may sit at its parent key's indentation) bounds the block depth.
+    """
+    flow = text.count("[") + text.count("{")
+    block = max((len(m.group()) for m in _BLOCK_PREFIX.finditer(text)), default=0)
+    return flow + block + 2
+
+
+def check_depth(text: str, where: _Where | None = None) -> None:
+    """Refuse ``text`` when it nests deeper than MAX_DEPTH, without recursing.
+
+    The exact depth is counted on parser events (libyaml's parser keeps its
+    own stacks) and only when the cheap bound says it might be too deep; the
+    count stops at the first level past the limit, so a hostile 10 MB of
+    ``[`` costs milliseconds.
+    """
+    if nesting_bound(text) <= MAX_DEPTH:
+        return
+    where = where or _Where(text)
+    depth = 0
+    for event in _yaml().parse(text):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise where.error(f"nesting deeper than {MAX_DEPTH} levels; refused", event.start_mark.index)
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
 
 
 @dataclass
@@ -83,18 +153,34 @@ class DataView:
     shared: set[int] = field(default_factory=set)
 
 
-def to_data(root: Node | None) -> DataView:
-    """Build the plain-data view of ``root`` (dicts, lists, scalars)."""
-    builder = _Builder()
+def to_data(root: Node | None, *, file: str = "<stdin>", document: int | None = None, first_line: int = 0, text: str | None = None) -> DataView:
+    """Build the plain-data view of ``root`` (dicts, lists, scalars).
+
+    Raises InputError (naming ``file``, ``document`` and the line in the
+    stream) for a recursive alias, for aliases that would expand beyond
+    MAX_EXPANDED_NODES, and for a duplicate key in a mapping: Kubernetes'
+    strict decoder (``kubectl --validate=strict``, the default) rejects
+    duplicate keys, and which of two values a consumer takes is a guess we
+    will not harden on.
+    """
+    builder = _Builder(_Where(text or "", file, document, first_line), text is not None)
     data = builder.build(root) if root is not None else None
     return DataView(data, builder.shared)
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, where: _Where, exact: bool) -> None:
+        self.where = where
+        self.exact = exact  # marks index into where.text; else only their line is known
         self.memo: dict[int, Any] = {}
         self.sizes: dict[int, int] = {}
         self.shared: set[int] = set()
+
+    def error(self, message: str, node: Node) -> InputError:
+        if self.exact:
+            return self.where.error(message, node.start_mark.index)
+        w = self.where
+        return InputError(message, file=w.file, document=w.document, line=w.first_line + node.start_mark.line + 1, column=node.start_mark.column + 1)
 
     def build(self, node: Node) -> Any:
         # An explicit stack instead of recursion: deep nesting must not raise
@@ -114,7 +200,7 @@ class _Builder:
                 stack.append((current, True))
                 for child in reversed(_children(current)):
                     if id(child) in self.memo and self.memo[id(child)] is None and not isinstance(child, ScalarNode):
-                        raise InputError("recursive alias", line=child.start_mark.line + 1)
+                        raise self.error("recursive alias (an anchor that contains itself)", child)
                     stack.append((child, False))
             else:
                 self.memo[key] = self._collection(current)
@@ -123,12 +209,13 @@ class _Builder:
     def _collection(self, node: Node) -> Any:
         size = 1 + sum(self.sizes.get(id(child), 1) for child in _children(node))
         if size > MAX_EXPANDED_NODES:
-            raise InputError(f"aliases expand to more than {MAX_EXPANDED_NODES} nodes", line=node.start_mark.line + 1)
+            raise self.error(f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused", node)
         self.sizes[id(node)] = size
         if isinstance(node, SequenceNode):
             return [self.memo[id(item)] for item in node.value]
         result: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
+        key_nodes: dict[Any, Node] = {}
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
                 sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
@@ -139,10 +226,25 @@ class _Builder:
                             merged.setdefault(k, v)
                         self._mark_shared(source_data)
                 continue
-            result[_hashable(self.memo[id(key_node)])] = self.memo[id(value_node)]
+            key = _hashable(self.memo[id(key_node)])
+            seen_as = (type(key), key)  # 1 and true are one Python dict key, two YAML keys
+            if seen_as in key_nodes:
+                first = key_nodes[seen_as]
+                raise self.error(
+                    f"duplicate key {_short(key)} (first at line {self._line(first)}); "
+                    "Kubernetes rejects duplicate keys, remove one",
+                    key_node,
+                )
+            key_nodes[seen_as] = key_node
+            result[key] = self.memo[id(value_node)]
         for k, v in merged.items():
             result.setdefault(k, v)
         return result
+
+    def _line(self, node: Node) -> int:
+        if self.exact:
+            return self.where.first_line + self.where.text.count("\n", 0, node.start_mark.index) + 1
+        return self.where.first_line + node.start_mark.line + 1
 
     def _mark_shared(self, data: Any) -> None:
         stack = [data]
@@ -174,9 +276,43 @@ def _scalar(node: ScalarNode) -> Any:
 
 
 def _hashable(key: Any) -> Any:
-    if isinstance(key, (dict, list)):
-        return repr(key)
-    return key
+    """A complex key (a mapping or a list) as a canonical string, built without recursion."""
+    if not isinstance(key, (dict, list)):
+        return key
+    out: list[str] = []
+    stack: list[Any] = [key]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Text):
+            out.append(item)
+        elif isinstance(item, dict):
+            stack.append(_Text("}"))
+            for index, (k, v) in enumerate(reversed(list(item.items()))):
+                stack.extend((v, _Text(f"{k!r}: " if not isinstance(k, (dict, list)) else ": ")))
+                if isinstance(k, (dict, list)):
+                    stack.append(k)
+                if index < len(item) - 1:
+                    stack.append(_Text(", "))
+            stack.append(_Text("{"))
+        elif isinstance(item, list):
+            stack.append(_Text("]"))
+            for index, v in enumerate(reversed(item)):
+                stack.append(v)
+                if index < len(item) - 1:
+                    stack.append(_Text(", "))
+            stack.append(_Text("["))
+        else:
+            out.append(repr(item))
+    return "".join(out)
+
+
+class _Text(str):
+    """Punctuation in _hashable's output, told apart from string values."""
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def mapping_get(node: Node, key: str) -> tuple[Node, Node] | None:

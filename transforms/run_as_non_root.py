@@ -91,7 +91,9 @@ class RunAsNonRoot(Transform):
     def apply(self, pod: PodContext) -> None:
         containers = list(pod.containers())
         all_set = bool(containers) and all(c.get("securityContext", "runAsNonRoot") is True for c in containers)
-        if pod.get("securityContext", "runAsNonRoot") is not True and not all_set:
+        pod_value = pod.get("securityContext", "runAsNonRoot")
+        # An explicit false on the pod fails Pod Security even when every container says true.
+        if pod_value is not True and (not all_set or pod_value is False):
             before = pod.get("securityContext", "runAsNonRoot")
             message = "Set runAsNonRoot to true on the pod"
             if before is not None:

@@ -65,8 +65,13 @@ def render(summary) -> str:
     if counts["errors"]:
         out += ["", "### Inputs that could not be read", ""]
         out += [f"- {code(error['file'])}: {text(error['message'])}" for error in counts["errors"]]
+    untouched = {o.label: o.skip.reason for o in getattr(summary, "skipped", [])}  # bulk runs: whole files skipped
     for file, records in by_file.items():
-        out += ["", *_file_section(file, records)]
+        if file not in untouched:
+            out += ["", *_file_section(file, records)]
+    if untouched:
+        out += ["", "### Files left untouched", ""]
+        out += [f"- {code(file)}: {text(reason)}" for file, reason in untouched.items()]
     transform_ids = _in_run_order({r.transform for records in by_file.values() for r in records})
     if transform_ids:
         out += ["", "### Why these changes", "", *_why(transform_ids)]

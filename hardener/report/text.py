@@ -8,7 +8,7 @@ def render(summary) -> str:
     for outcome in summary.results:
         for record in outcome.result.records:
             where = f"{record.file}:{record.line}" if record.line else record.file
-            what = record.kind or "document"
+            what = record.kind or ("document" if record.document is not None else "file")
             if record.name:
                 what += f"/{record.name}"
             tag = f"[{record.transform}] " if record.transform else ""
@@ -17,6 +17,6 @@ def render(summary) -> str:
     findings = sum(len(o.result.findings) for o in summary.results)
     lines.append(
         f"{len(summary.outcomes)} input(s), {len(summary.changed)} changed, {changes} change(s), "
-        f"{findings} finding(s), {len(summary.errors)} error(s)"
+        f"{findings} finding(s), {len(summary.skipped)} skipped, {len(summary.errors)} error(s)"
     )
     return "\n".join(lines) + "\n"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+
+from ruamel.yaml import YAML
 from pathlib import Path
 
 from tests import hosts
+from tests.psa import pod_specs
 from tests.integration.hostrun import comments, copy_example, host, run, unhardened_pods
 
 PACKAGE_FILES = ("deployment.yaml", "cronjob.yaml")
@@ -72,3 +75,23 @@ def test_kubectl_kustomize_runs_the_legacy_exec_transformer(tmp_path: Path, host
     pods, problems = unhardened_pods(out)
     assert pods == 1 and problems == []
     assert "readOnlyRootFilesystem: true" in out
+
+
+def test_kpt_writes_added_service_accounts_beside_their_workloads(tmp_path: Path, host_env: dict):
+    kpt = str(host(hosts.kpt_binary))
+    package = copy_example("kpt", tmp_path) / "shop"
+    (package / "Kptfile").unlink()
+    before = read(package)
+    run([kpt, "fn", "eval", str(package), "--exec", "hardener krm", "--", "profile=restricted-service-accounts"], host_env)
+    after = read(package)
+    assert before.keys() == after.keys(), "new objects go into the workload's own file"
+    for name in PACKAGE_FILES:
+        documents = [d for d in YAML(typ="safe").load_all(after[name]) if d]
+        accounts = {d["metadata"]["name"] for d in documents if d["kind"] == "ServiceAccount"}
+        specs = [spec for d in documents for _meta, spec in pod_specs(d)]
+        assert specs, name
+        for spec in specs:
+            assert spec["serviceAccountName"] in accounts, f"{name}: the account exists beside its workload"
+        assert not Counter(comments(before[name])) - Counter(comments(after[name])), f"a comment was lost in {name}"
+    run([kpt, "fn", "eval", str(package), "--exec", "hardener krm", "--", "profile=restricted-service-accounts"], host_env)
+    assert read(package) == after, "a second run adds nothing"

@@ -1,0 +1,190 @@
+"""Harden many files: one at a time or in worker processes, results always in input order.
+
+Each file is read, triaged and hardened on its own, so one bad file never
+stops the others: its error is kept on its outcome. Nothing here writes;
+the runner decides what to do with the results once they are all in.
+
+Workers are processes (hardening is CPU-bound Python); each receives the
+resolved profile once, pickled, so a profile file is read a single time.
+Work is handed out biggest files first, but outcomes are yielded strictly in
+input order, which keeps output, writes and reports identical whatever
+``--jobs`` is.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator
+
+from hardener.errors import HardenerError
+from hardener.files import read_input
+from hardener.model import SKIP, Record
+from hardener.profile import Profile
+from hardener.runner import Outcome
+from hardener.walk import Input, Skip
+
+
+def default_jobs() -> int:
+    """The CPUs this process may use (what a container's CPU set allows, not the host's count)."""
+    if hasattr(os, "process_cpu_count"):
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def harden_one(item: Input, profile: Profile) -> Outcome:
+    """Read, triage and harden one input; every failure is kept on the outcome, never raised."""
+    from hardener.api import harden_bytes
+    from hardener.textio import decode
+    from hardener.triage import EMPTY, NOT_KUBERNETES, looks_like_kubernetes, unrendered_template
+
+    outcome = Outcome(item.name)
+    if item.skip is not None:
+        return _skipped(outcome, item.skip)
+    try:
+        data = read_input(item.name)
+        if item.chart is not None:
+            return _harden_chart_values(outcome, data, item.chart, profile)
+        if item.walked:
+            text, _ = decode(data, outcome.label)
+            skip = unrendered_template(text, outcome.label)
+            if skip is not None:
+                return _skipped(outcome, skip)
+        outcome.result = harden_bytes(data, profile, file=outcome.label)
+        if item.walked and not outcome.result.changed and not outcome.result.records:
+            if not text.strip():
+                return _skipped(outcome, EMPTY)
+            if not looks_like_kubernetes(text):
+                return _skipped(outcome, NOT_KUBERNETES)
+    except HardenerError as exc:
+        outcome.result = None
+        outcome.error = exc
+    return outcome
+
+
+def _harden_chart_values(outcome: Outcome, data: bytes, chart: str, profile: Profile) -> Outcome:
+    """``--chart-values``: a helm create chart's values.yaml, hardened where its templates read it."""
+    from hardener.api import BytesResult
+    from hardener.chartvalues import chart_name, harden_values, scaffold_references
+    from hardener.textio import decode, encode
+
+    references = scaffold_references(chart)
+    if not references:
+        return _skipped(outcome, Skip(
+            "Helm chart values",
+            "the default values of a Helm chart whose templates do not read the helm create securityContext values",
+        ))
+    text, encoding = decode(data, outcome.label)
+    output, records = harden_values(text, profile, references, outcome.label, chart_name(chart))
+    changed = [0] if output != text else []
+    output_bytes = data if output == text else encode(output, encoding)
+    outcome.result = BytesResult(text, output, records, 1, changed, output_bytes=output_bytes)
+    return outcome
+
+
+def _skipped(outcome: Outcome, skip: Skip) -> Outcome:
+    """A skipped file is a result with one file-level skip record, so every report shows it."""
+    from hardener.api import BytesResult
+
+    record = Record(SKIP, "", f"Skipped the file: {skip.reason}", file=outcome.label)
+    outcome.result = BytesResult("", "", [record], output_bytes=b"")
+    outcome.skip = skip
+    return outcome
+
+
+MIN_FILES_FOR_WORKERS = 8
+"""Below this, starting worker processes costs more than it saves."""
+
+_worker_profile: Profile | None = None
+
+
+def _init_worker(profile: Profile) -> None:
+    global _worker_profile
+    _worker_profile = profile
+
+
+def _harden_batch_in_worker(batch: list[tuple[int, Input]]) -> list[tuple[int, Outcome]]:
+    assert _worker_profile is not None
+    return [(index, harden_one(item, _worker_profile)) for index, item in batch]
+
+
+def harden_many(
+    items: list[Input], profile: Profile, jobs: int = 1, on_done: Callable[[], None] | None = None
+) -> Iterator[Outcome]:
+    """Outcomes of ``items`` in their order, using up to ``jobs`` processes."""
+    done = on_done or (lambda: None)
+    workers = min(jobs, len(items))
+    if workers <= 1 or len(items) < MIN_FILES_FOR_WORKERS:
+        for item in items:
+            outcome = harden_one(item, profile)
+            done()
+            yield outcome
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # only runs with many files pay for it
+
+    slots: list[Outcome | None] = [None] * len(items)
+    next_out = 0
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(profile,)) as pool:
+        pending = [pool.submit(_harden_batch_in_worker, batch) for batch in _batches(items, workers)]
+        for future in as_completed(pending):
+            for index, outcome in future.result():
+                slots[index] = outcome
+                done()
+            while next_out < len(slots) and slots[next_out] is not None:
+                yield slots[next_out]  # type: ignore[misc]
+                slots[next_out] = None  # the caller keeps it; do not hold it twice
+                next_out += 1
+
+
+def _batches(items: list[Input], workers: int) -> list[list[tuple[int, Input]]]:
+    """Work units, biggest files first, about 1/8 of a worker's share each.
+
+    One multi-megabyte stream among hundreds of small files is the common case
+    (a vendored install bundle): started first and alone, it runs while the
+    other worker drains the small files, instead of finishing last.
+    """
+    sizes = [_size(item) for item in items]
+    budget = max(1, sum(sizes) // (workers * 8))
+    order = sorted(range(len(items)), key=lambda index: -sizes[index])
+    batches: list[list[tuple[int, Input]]] = []
+    batch: list[tuple[int, Input]] = []
+    weight = 0
+    for index in order:
+        batch.append((index, items[index]))
+        weight += sizes[index]
+        if weight >= budget or len(batch) >= 64:
+            batches.append(batch)
+            batch, weight = [], 0
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def _size(item: Input) -> int:
+    try:
+        return os.path.getsize(item.name) if item.skip is None else 0
+    except OSError:
+        return 0
+
+
+_CHANGED_WORDS = {"write": "hardened", "check": "would change", "diff": "would change", "stdout": "changed"}
+
+
+def closing_summary(summary, mode: str) -> str:
+    """The last lines of a bulk run on stderr: what was scanned and what became of it."""
+    counts = [
+        f"{len(summary.changed)} {_CHANGED_WORDS.get(mode, 'changed')}",
+        f"{len(summary.unchanged)} unchanged",
+        f"{len(summary.skipped)} skipped",
+        f"{len(summary.errors)} error{'' if len(summary.errors) == 1 else 's'}",
+    ]
+    lines = [f"{len(summary.outcomes)} file{'' if len(summary.outcomes) == 1 else 's'} scanned: {', '.join(counts)}"]
+    by_category: dict[str, int] = {}
+    for outcome in summary.skipped:
+        by_category[outcome.skip.category] = by_category.get(outcome.skip.category, 0) + 1
+    for category, count in sorted(by_category.items(), key=lambda item: (-item[1], item[0])):
+        lines.append(f"  skipped {count}: {category}")
+    for outcome in summary.errors:
+        lines.append(f"  failed, left untouched: {outcome.label}")
+    return "\n".join(lines) + "\n"
