@@ -5,8 +5,8 @@ The client's generated models (``V1SecurityContext.openapi_types`` and
 a second, so the fields hardener meets every day are cached here (a test
 checks every cached name against the models); the client is imported only
 when a key is not in the cache, to tell a field newer than this cache from a
-misspelling, and when a profile's injected values are validated. Without the
-client installed (``pip install 'hardener[schema]'``), the cache decides.
+misspelling, and when a profile's injected values are validated. Should the
+client be missing from an installation, the cache decides.
 """
 
 from __future__ import annotations
