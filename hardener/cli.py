@@ -182,6 +182,33 @@ def explain(transform_id: str = typer.Argument(..., metavar="ID", help="A transf
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
+profiles_app = typer.Typer(help="List the shipped profiles, or show one fully resolved.", invoke_without_command=True)
+app.add_typer(profiles_app, name="profiles")
+
+
+@profiles_app.callback()
+def profiles_list(ctx: typer.Context) -> None:
+    """List the shipped profiles."""
+    if ctx.invoked_subcommand is None:
+        from hardener.profile_show import list_profiles
+
+        sys.stdout.write(list_profiles())
+
+
+@profiles_app.command("show")
+def profiles_show(name: str = typer.Argument(..., help="A shipped profile name or a profile file path.")) -> None:
+    """Print a profile with extends resolved and every parameter at its value; check what it injects."""
+    from hardener.profile_show import injection_problems, show_profile
+
+    profile = _load_profile(name)
+    sys.stdout.write(show_profile(name))
+    problems = injection_problems(profile)
+    for problem in problems:
+        _err(f"error: {profile.source}: transforms: {problem}")
+    if problems:
+        raise typer.Exit(EXIT_INPUT_ERROR)
+
+
 def main() -> None:
     """Console-script entry point: every failure becomes an exit code, never a bare traceback.
 

@@ -61,6 +61,12 @@ class PodContext:
         self.transform_id = ""
         self.edits: list[Edit] = []
         self.records: list[Record] = []
+        self.exempt_containers: dict[str, str] = {}
+        """container name -> reason: the current transform must not edit these (see hardener.exemptions)."""
+        self._origins: dict[int, list[int | None]] = {}
+        """For each list an item was removed from: the input index of each current item (None: added by us)."""
+        self._added: set[tuple[int, Any]] = set()
+        """(id of a mapping, key) for every key a transform added in this run: not in the input text."""
         self.new_documents: list[dict] = []
 
     @property
@@ -94,27 +100,42 @@ class PodContext:
         return lookup(self.spec, path)
 
     def containers(self) -> Iterator[Container]:
-        """Every container, init container and ephemeral container that is a mapping."""
+        """Every container, init container and ephemeral container that is a mapping (and not exempt)."""
         for list_name in CONTAINER_LISTS:
             items = self.spec.get(list_name)
             if isinstance(items, list):
                 for index, item in enumerate(items):
                     if isinstance(item, dict):
-                        yield Container(list_name, index, item)
+                        container = Container(list_name, index, item)
+                        reason = self.exempt_containers.get(container.name)
+                        if reason is None:
+                            yield container
+                        elif not any(r.type == SKIP and r.container == container.name and r.transform == self.transform_id for r in self.records):
+                            self.skip(f"Not applied in container {container.name}: {reason}", (), container)
 
     # Edits ----------------------------------------------------------------
 
     def set(self, path: Path, value: Any, message: str, container: Container | None = None) -> bool:
         """Give the field at ``path`` (inside the pod spec or ``container``) ``value``."""
-        full = self._full_path(path, container)
+        return self._set(self._full_path(path, container), value, message, container)
+
+    def set_metadata(self, path: Path, value: Any, message: str) -> bool:
+        """Give the field at ``path`` inside the pod (template) metadata ``value`` (an annotation, say)."""
+        if self.location.pod_metadata_path is None:
+            return False
+        return self._set(self.location.pod_metadata_path + tuple(path), value, message, None)
+
+    def _set(self, full: Path, value: Any, message: str, container: Container | None) -> bool:
         parent = self._parent_for_edit(full, message, container)
         if parent is None:
             return False
         before = parent.get(full[-1])
         if before == value and type(before) is type(value):
             return False
+        if full[-1] not in parent:
+            self._added.add((id(parent), full[-1]))
         parent[full[-1]] = value
-        return self._record_edit(Edit("set", full, value), message, before, value, container)
+        return self._record_edit(Edit("set", self._input_path(full), value), message, before, value, container)
 
     def append(self, path: Path, value: Any, message: str, container: Container | None = None) -> bool:
         """Add ``value`` to the list at ``path``, creating the list when it is missing."""
@@ -124,13 +145,50 @@ class PodContext:
             return False
         current = parent.get(full[-1])
         if current is None:
+            self._added.add((id(parent), full[-1]))
             current = parent[full[-1]] = []
         elif not isinstance(current, list) or id(current) in self.shared:
             self.finding(f"{message}: not edited, the field is not a plain list", path, container)
             return False
         before = list(current)
+        edit = Edit("append", self._input_path(full), value)
         current.append(value)
-        return self._record_edit(Edit("append", full, value), message, before, list(current), container)
+        self._origins.setdefault(id(current), list(range(len(before)))).append(None)
+        return self._record_edit(edit, message, before, list(current), container)
+
+    def remove(self, path: Path, message: str, container: Container | None = None) -> bool:
+        """Delete the mapping key or list item at ``path``; False when it is not there.
+
+        A mapping or list that the removal leaves empty is removed from its
+        parent too (up to the container or the pod spec): in block YAML an
+        emptied ``add:`` would read back as null, not as ``[]``.
+        """
+        full = self._full_path(path, container)
+        trail = self._trail(full)
+        if trail is None:
+            return False
+        if any(id(node) in self.shared for node in trail):
+            self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
+            return False
+        added = any((id(holder), step) in self._added for holder, step in zip(trail, full))
+        added = added or any(
+            isinstance(holder, list) and id(holder) in self._origins and self._origins[id(holder)][step] is None
+            for holder, step in zip(trail, full)
+        )
+        if added:
+            self._refuse(message, full, container, "it was added by another transform in this run")
+            return False
+        before = trail[-1][full[-1]]
+        stop = len(self._full_path((), container))
+        target = len(full)
+        while target - 1 > stop and len(trail[target - 1]) == 1:
+            target -= 1
+        edit = Edit("remove", self._input_path(full[:target]))
+        holder, step = trail[target - 1], full[target - 1]
+        if isinstance(holder, list):
+            del self._origins.setdefault(id(holder), list(range(len(holder))))[step]
+        del holder[step]
+        return self._record_edit(edit, message, before, None, container)
 
     def add_document(self, data: dict, message: str) -> None:
         """Add a new object to the stream, right after this document."""
@@ -151,6 +209,33 @@ class PodContext:
         base = self.location.pod_spec_path + (container.path if container else ())
         return base + tuple(path)
 
+    def _trail(self, full: Path) -> list[Any] | None:
+        """The containers along ``full`` (document first, the holder of the last step last), or None if absent."""
+        trail: list[Any] = []
+        node: Any = self.document
+        for step in full:
+            trail.append(node)
+            if isinstance(step, int):
+                if not isinstance(node, list) or not 0 <= step < len(node):
+                    return None
+            elif not isinstance(node, dict) or step not in node:
+                return None
+            node = node[step]
+        return trail
+
+    def _input_path(self, full: Path) -> Path:
+        """``full`` with every list index counted as in the input (items we removed still counted)."""
+        node: Any = self.document
+        steps = []
+        for step in full:
+            if isinstance(node, list) and id(node) in self._origins and isinstance(step, int) and 0 <= step < len(node):
+                origin = self._origins[id(node)][step]
+                steps.append(-1 if origin is None else origin)  # -1: an item we added; the patcher refuses it
+            else:
+                steps.append(step)
+            node = lookup(node, (step,))
+        return tuple(steps)
+
     def _parent_for_edit(self, full: Path, message: str, container: Container | None) -> dict | None:
         """Walk to the mapping that holds the last step, creating mappings on the way.
 
@@ -162,6 +247,9 @@ class PodContext:
         for depth, step in enumerate(full[:-1]):
             if id(node) in self.shared:
                 return self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
+            if isinstance(step, int) != isinstance(node, list):  # a key into a list, an index into a mapping
+                where = format_path(full[:depth]) or "the document"
+                return self._refuse(message, full, container, f"{where} is not a {'list' if isinstance(step, int) else 'mapping'}")
             child = node[step] if isinstance(step, int) else node.get(step)
             if child is None and isinstance(step, str):
                 missing_from = depth
@@ -175,6 +263,7 @@ class PodContext:
         if id(node) in self.shared:
             return self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
         for step in full[missing_from:-1]:  # only now, once the edit is known to be possible
+            self._added.add((id(node), step))
             node[step] = {}
             node = node[step]
         return node

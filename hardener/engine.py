@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 
 from hardener.context import PodContext
 from hardener.errors import InputError, InternalError
+from hardener.exemptions import decide
 from hardener.model import CHANGE, FINDING, SKIP, Record
-from hardener.patch import PatchError, Style, detect_style, is_json_document, patch, render_document
+from hardener.patch import PatchError, Style, detect_style, is_json_document, patch_spans, render_document
+from hardener.pod_run import run_pod
 from hardener.profile import Profile
+from hardener.registry import default_registry
 from hardener.shapes import document_problems, node_at, pod_problems
 from hardener.stream import Chunk, split
 from hardener.textio import detect_newline
@@ -68,7 +71,7 @@ class DocumentHardener:
 
     def __init__(self, profile: Profile, file: str, newline: str, stream: StreamIndex | None = None, *, keep_records: bool = True) -> None:
         self.profile, self.file, self.newline, self.stream = profile, file, newline, stream
-        self.kinds = _KIND_NAMES | frozenset(kind for t in profile.transforms for kind in t.object_kinds)
+        self.kinds = _KIND_NAMES | frozenset(kind for t in profile.transforms for kind in t.object_kinds) | {kind for _, kind in profile.kinds}
         self.keep_records = keep_records
         self.records: list[Record] = []
         self.documents = 0
@@ -129,7 +132,9 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
                 context.transform_id = transform.id
                 _run_transform(transform.apply_object, context, file, chunk.index)
         contexts.append(context)
-    for location in locate(view.data):
+    enabled = {t.id for t in profile.transforms}
+    known = set(default_registry().ids())
+    for location in locate(view.data, BUILTIN_KINDS + profile.workload_kinds):
         record_base = record_base_of(location)
         spec = lookup(view.data, location.pod_spec_path)
         if not isinstance(spec, dict):
@@ -139,12 +144,8 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         for path, message in pod_problems(spec, location.pod_spec_path):
             records.append(Record(FINDING, "", message, path, **{**record_base, "line": _line_of(root, path, chunk.first_line)}))
         context = PodContext(location, view.data, view.shared, record_base, stream, json_style)
-        for transform in profile.transforms:
-            context.transform_id = transform.id
-            if transform.linux_only and context.is_windows:
-                context.skip(f"Not applied: {transform.id} sets a field Kubernetes forbids on Windows pods")
-                continue
-            _run_transform(transform.apply, context, file, chunk.index)
+        decision = decide(profile.exemptions, location.object, context.metadata, enabled, known)
+        run_pod(context, profile.transforms, decision, lambda method, ctx: _run_transform(method, ctx, file, chunk.index))
         contexts.append(context)
     edits = [edit for context in contexts for edit in context.edits]
     new_documents = [document for context in contexts for document in context.new_documents]
@@ -154,15 +155,18 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         return chunk.text, records
     style = detect_style(root, chunk.text, newline)  # only documents that change pay for it
     try:
-        new_text, lines = patch(chunk.text, root, edits, style) if edits else (chunk.text, [])
+        new_text, spans = patch_spans(chunk.text, root, edits, style) if edits else (chunk.text, [])
     except PatchError as error:
         kept = [r for r in records if r.type != CHANGE]
         kept.append(Record(FINDING, "", f"Document left unchanged: {error}", line=chunk.first_line + 1, **base))
         return chunk.text, kept
-    line_of_edit = {id(edit): chunk.first_line + line + 1 for edit, line in zip(edits, lines)}
+    span_of_edit = {id(edit): span for edit, span in zip(edits, spans)}
     for record in records:
         if record.edit is not None:
-            record.line = line_of_edit[id(record.edit)]
+            first, last = span_of_edit[id(record.edit)]
+            record.line = chunk.first_line + first + 1
+            if last > first:
+                record.end_line = chunk.first_line + last + 1
     if edits:
         verify(new_text, view.data, file=file, document=chunk.index)
     return new_text + _added_documents(new_text, new_documents, style, file, chunk.index), records

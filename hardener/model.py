@@ -32,12 +32,13 @@ class Edit:
 
     ``set`` gives the field at ``path`` the scalar ``value``, creating the
     mappings on the way; ``append`` adds ``value`` to the list at ``path``,
-    creating the list if it is missing.
+    creating the list if it is missing; ``remove`` deletes the mapping key or
+    sequence item at ``path`` (list indices count in the input as written).
     """
 
-    op: Literal["set", "append"]
+    op: Literal["set", "append", "remove"]
     path: Path
-    value: Any
+    value: Any = None
 
 
 @dataclass
@@ -62,6 +63,8 @@ class Record:
     kind: str | None = None
     namespace: str | None = None
     name: str | None = None
+    end_line: int | None = None
+    """Last input line the change rewrites, when it is more than ``line`` (a removed block)."""
     edit: Edit | None = field(default=None, repr=False, compare=False)
 
     @property

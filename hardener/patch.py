@@ -8,7 +8,9 @@ Nothing is re-serialized. Each edit is located in the node graph; then:
   document's own indent step and sequence style (``- x`` under its key, or
   indented by two);
 * a flow collection (``{}``, ``[NET_RAW]``, JSON) gets flow entries in place;
-* an empty value (``securityContext:``) gets its block below the key.
+* an empty value (``securityContext:``) gets its block below the key;
+* a removed block key or item loses exactly its own lines; a flow
+  collection is rewritten from the source text of the children it keeps.
 
 Everything outside the spliced ranges is copied byte for byte. When an edit
 cannot be placed with certainty (it would land inside an alias, say) the
@@ -69,20 +71,42 @@ class Style:
 
 def patch(text: str, root: Node, edits: list[Edit], style: Style) -> tuple[str, list[int]]:
     """Apply ``edits`` to ``text`` written in ``style``; return the new text and each edit's 0-based line."""
+    new_text, spans = patch_spans(text, root, edits, style)
+    return new_text, [first for first, _ in spans]
+
+
+def patch_spans(text: str, root: Node, edits: list[Edit], style: Style) -> tuple[str, list[tuple[int, int]]]:
+    """Apply ``edits`` to ``text``; return the new text and each edit's 0-based (first, last) input line.
+
+    An edit below a node an earlier edit removed treats that node as absent
+    (the working data did the same), so a removal and a later insertion
+    never land in the same text.
+    """
     splices: list[Splice] = []
     targets: dict[int, _Target] = {}
-    lines: list[int] = []
+    removals: dict[int, _Removal] = {}
+    removed: set[int] = set()
+    spans: list[Any] = []
     for edit in edits:
-        trail, remaining = _walk(root, edit.path)
+        trail, remaining = _walk(root, edit.path, removed)
         key, node = trail[-1]
+        if edit.op == "remove":
+            if remaining or len(trail) < 2:
+                raise PatchError(f"cannot remove {_describe(edit.path)}: it is not in the input text")
+            parent = trail[-2][1]
+            removal = removals.setdefault(id(parent), _Removal(parent))
+            removal.children.append((key, node))
+            removed.add(id(node))
+            spans.append((removal, node))
+            continue
         if not remaining and edit.op == "set":
             splices.append(_replace_scalar(text, node, edit.value, style))
-            lines.append(node.start_mark.line)
+            spans.append((node.start_mark.line, node.start_mark.line))
             continue
         if not remaining and edit.op == "append" and isinstance(node, SequenceNode):
             target = targets.setdefault(id(node), _Target(node, key, len(trail), []))
             target.content.append(edit.value)
-            lines.append(node.start_mark.line)
+            spans.append((node.start_mark.line, node.start_mark.line))
             continue
         value = [edit.value] if edit.op == "append" else edit.value
         if not remaining:  # append onto an empty value: `drop:` with nothing after it
@@ -98,28 +122,39 @@ def patch(text: str, root: Node, edits: list[Edit], style: Style) -> tuple[str, 
             else:
                 raise PatchError(f"cannot add {_describe(edit.path)}: {remaining[0]!r} would go into a value that is not a mapping")
             _nest(target.content, remaining, value, edit.op)
-        lines.append((key or node).start_mark.line)
+        line = (key or node).start_mark.line
+        spans.append((line, line))
+    deletions = []
+    for removal in removals.values():
+        target = targets.get(id(removal.node))
+        if target is not None and removal.node.flow_style and removal.node.start_mark.line == removal.node.end_mark.line:
+            del targets[id(removal.node)]  # one rewrite of the flow collection: kept entries, then new ones
+            deletions.extend(_remove_flow(text, removal, list(removal.node.value), {id(c) for _, c in removal.children}, _new_flow_entries(target, style)))
+        else:
+            deletions.extend(_render_removal(text, removal, adds=target is not None))
     for target in targets.values():
         splices.append(_render_target(text, target, style))
+    splices.extend(_outermost(deletions))
+    lines = [span if isinstance(span[0], int) else span[0].span_of[id(span[1])] for span in spans]
     return _apply(text, splices), lines
 
 
 # Locating -----------------------------------------------------------------
 
 
-def _walk(root: Node, path: Path) -> tuple[list[tuple[Node | None, Node]], Path]:
-    """Follow ``path`` as far as it exists: the (key, node) trail and the rest."""
+def _walk(root: Node, path: Path, removed: set[int] = frozenset()) -> tuple[list[tuple[Node | None, Node]], Path]:  # type: ignore[assignment]
+    """Follow ``path`` as far as it exists (removed nodes do not): the (key, node) trail and the rest."""
     trail: list[tuple[Node | None, Node]] = [(None, root)]
     node = root
     for position, step in enumerate(path):
         if isinstance(step, int):
-            if not isinstance(node, SequenceNode) or not 0 <= step < len(node.value):
+            if not isinstance(node, SequenceNode) or not 0 <= step < len(node.value) or id(node.value[step]) in removed:
                 raise PatchError(f"{_describe(path[: position + 1])} does not exist")
             node = node.value[step]
             trail.append((None, node))
             continue
         pair = mapping_get(node, step)
-        if pair is None:
+        if pair is None or id(pair[1]) in removed:
             return trail, path[position:]
         trail.append(pair)
         node = pair[1]
@@ -375,6 +410,148 @@ def _flow_insert(text: str, node: Node, children: list[Node], entries: list[str]
         pad = " " * first.start_mark.column
         return Splice(end, end, "".join(f",{style.newline}{pad}{entry}" for entry in entries), depth)
     return Splice(end, end, "".join(f", {entry}" for entry in entries), depth)
+
+
+# Removing -----------------------------------------------------------------
+
+
+@dataclass
+class _Removal:
+    """Children to delete from one collection node, and the input lines each deletion spans."""
+
+    node: Node
+    children: list[tuple[Node | None, Node]] = field(default_factory=list)
+    span_of: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def _line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+def _lines_of(text: str, start: int, end: int) -> tuple[int, int]:
+    """0-based first and last line of the text range [start, end)."""
+    first = text.count("\n", 0, start)
+    return first, first + text.count("\n", start, max(start, end - 1))
+
+
+def _new_flow_entries(target: _Target, style: Style) -> list[str]:
+    """The entries an insertion target adds to a flow collection, as text."""
+    node = target.node
+    if isinstance(node, MappingNode):
+        like_key, like_value = node.value[0] if node.value else (None, None)
+        return [f"{render_scalar(k, like_key, style)}: {_flow(v, like_key, like_value, style)}" for k, v in target.content.items()]
+    like = node.value[0] if node.value else None
+    return [_flow(item, None, like, style) for item in target.content]
+
+
+def _render_removal(text: str, removal: _Removal, adds: bool = False) -> list[Splice]:
+    node = removal.node
+    children = list(node.value)
+    doomed = {id(child) for _, child in removal.children}
+    if len(doomed) == len(children) and not adds:
+        raise PatchError(f"line {node.start_mark.line + 1}: removing every entry would leave an empty collection")
+    if node.flow_style:
+        return _remove_flow(text, removal, children, doomed)
+    splices = []
+    for index, (key, child) in enumerate(removal.children):
+        item = key if key is not None else child
+        if item.start_mark.index < node.start_mark.index:
+            raise PatchError(f"line {item.start_mark.line + 1}: cannot remove an entry that comes from an alias")
+        end = _line_after(text, _content_end(text, child, key))
+        start = _line_start(text, item.start_mark.index)
+        if key is None:  # a block sequence item: from its dash's line
+            dash = text.rfind("-", 0, child.start_mark.index) if child.start_mark.index else -1
+            if dash < 0 or text[start:dash].strip() or text[dash + 1 : child.start_mark.index].strip():
+                raise PatchError(f"line {child.start_mark.line + 1}: the item does not start its own line")
+        elif text[start : item.start_mark.index].strip():
+            start, end = _remove_first_key(text, node, key)
+        removal.span_of[id(child)] = _lines_of(text, start, end)
+        splices.append(Splice(start, end, ""))
+    return splices
+
+
+def _remove_first_key(text: str, node: Node, key: Node) -> tuple[int, int]:
+    """``- hostPort: 80`` then ``  containerPort: 80``: the next key moves up behind the dash."""
+    pairs = node.value
+    if pairs[0][0] is not key or len(pairs) < 2:
+        raise PatchError(f"line {key.start_mark.line + 1}: the key shares its line with other content")
+    following = pairs[1][0]
+    if following.start_mark.column != key.start_mark.column or following.start_mark.line <= key.start_mark.line:
+        raise PatchError(f"line {key.start_mark.line + 1}: the key shares its line with other content")
+    between = text[_content_end(text, pairs[0][1], key) : following.start_mark.index]
+    if "#" in between:
+        raise PatchError(f"line {key.start_mark.line + 1}: a comment follows the removed key")
+    return key.start_mark.index, following.start_mark.index
+
+
+def _child_text_range(text: str, node: Node, pair: tuple[Node | None, Node]) -> tuple[int, int]:
+    key, child = pair
+    first = key if key is not None else child
+    if first.start_mark.index < node.start_mark.index or child.start_mark.index < node.start_mark.index:
+        raise PatchError(f"line {node.start_mark.line + 1}: the collection holds an alias")
+    return first.start_mark.index, _content_end(text, child, key)
+
+
+def _remove_flow(text: str, removal: _Removal, children: list, doomed: set[int], new_entries: list[str] = ()) -> list[Splice]:  # type: ignore[assignment]
+    node = removal.node
+    pairs = [pair if isinstance(node, MappingNode) else (None, pair) for pair in children]
+    ranges = [_child_text_range(text, node, pair) for pair in pairs]
+    gone = [id(child) in doomed for _, child in pairs]
+    if node.start_mark.line == node.end_mark.line:
+        kept = [text[a:b] for (a, b), g in zip(ranges, gone) if not g] + list(new_entries)
+        inner_start, inner_end = node.start_mark.index + 1, node.end_mark.index - 1
+        lead = text[inner_start : ranges[0][0]]
+        trail = text[ranges[-1][1] : inner_end]
+        splice = Splice(inner_start, inner_end, lead + ", ".join(kept) + trail)
+        for _, child in removal.children:
+            removal.span_of[id(child)] = (node.start_mark.line, node.start_mark.line)
+        return [splice]
+    # One entry per line (JSON): drop each removed entry's lines with its comma; the last entry
+    # without a trailing comma instead takes the comma of the kept entry before it.
+    lines = [text.count("\n", 0, a) for a, _ in ranges]
+    if len(set(lines)) != len(lines) or any(text[_line_start(text, a) : a].strip() for a, _ in ranges):
+        raise PatchError(f"line {node.start_mark.line + 1}: a multi-line flow collection with several entries on a line")
+    kept_indices = [i for i, g in enumerate(gone) if not g]
+    last_kept = kept_indices[-1] if kept_indices else -1
+    splices = []
+    for index, ((start, end), g) in enumerate(zip(ranges, gone)):
+        if not g:
+            continue
+        after = end
+        while after < len(text) and text[after] in " \t":
+            after += 1
+        has_comma = after < len(text) and text[after] == ","
+        line_end = _line_after(text, after + 1 if has_comma else end)
+        if text[(after + 1 if has_comma else end) : line_end].strip():
+            raise PatchError(f"line {lines[index] + 1}: the removed entry shares its last line with other content")
+        if has_comma or index < last_kept or last_kept < 0:
+            cut = (_line_start(text, start), line_end)
+        else:
+            cut = (ranges[last_kept][1], end)
+        removal.span_of[id(pairs[index][1])] = _lines_of(text, *cut)
+        splices.append(Splice(cut[0], cut[1], ""))
+    return _merge_adjacent(splices)
+
+
+def _outermost(deletions: list[Splice]) -> list[Splice]:
+    """Drop deletions inside another deletion: an item removed, then the emptied list with it."""
+    return [
+        inner
+        for inner in deletions
+        if not any(outer is not inner and outer.start <= inner.start and inner.end <= outer.end and outer.end - outer.start > inner.end - inner.start for outer in deletions)
+    ]
+
+
+def _merge_adjacent(splices: list[Splice]) -> list[Splice]:
+    """Deletions that touch or overlap become one deletion."""
+    merged: list[Splice] = []
+    for splice in sorted(splices, key=lambda s: s.start):
+        if merged and splice.start <= merged[-1].end:
+            last = merged.pop()
+            merged.append(Splice(last.start, max(last.end, splice.end), ""))
+        else:
+            merged.append(splice)
+    return merged
 
 
 def _apply(text: str, splices: list[Splice]) -> str:

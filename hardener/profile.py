@@ -15,9 +15,12 @@ Errors name the file, the transform and the key.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
+import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any
@@ -26,11 +29,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from hardener.errors import ProfileError
+from hardener.exemptions import Exemptions, parse_exemptions
+from hardener.kinds import parse_kinds, workload_kinds
 from hardener.registry import Registry, default_registry
 from hardener.transform import Transform
 
 DEFAULT_PROFILE = "restricted"
-_TOP_LEVEL_KEYS = {"name", "description", "extends", "transforms"}
+_TOP_LEVEL_KEYS = {"name", "description", "extends", "transforms", "exemptions", "kinds"}
 
 
 @dataclass(frozen=True)
@@ -41,10 +46,17 @@ class Profile:
     description: str
     source: str
     transforms: tuple[Transform, ...]
+    exemptions: Exemptions = Exemptions()
+    kinds: dict = field(default_factory=dict)
+    """Declared custom kinds by (group, kind), see hardener.kinds."""
 
     @property
     def transform_ids(self) -> tuple[str, ...]:
         return tuple(t.id for t in self.transforms)
+
+    @property
+    def workload_kinds(self) -> tuple:
+        return workload_kinds(self.kinds)
 
 
 def shipped_profiles() -> list[str]:
@@ -68,6 +80,8 @@ def load_profile(name_or_path: str, registry: Registry | None = None) -> Profile
         description=raw.get("description") or "",
         source=source,
         transforms=tuple(transforms),
+        exemptions=parse_exemptions(raw.get("exemptions"), source, set(registry.ids())),
+        kinds=raw.get("kinds", {}),
     )
 
 
@@ -86,6 +100,12 @@ def _resolve(name_or_path: str, registry: Registry, seen: tuple[str, ...]) -> tu
     for key in ("name", "description"):
         if key in raw:
             merged[key] = raw[key]
+    if "exemptions" in raw:  # each key (namespaces, selectors) replaces the parent's
+        if not isinstance(raw["exemptions"], dict):
+            raise ProfileError(f"{source}: exemptions: expected a mapping with namespaces and/or selectors")
+        merged["exemptions"] = {**(merged.get("exemptions") or {}), **raw["exemptions"]}
+    if "kinds" in raw:  # declarations add up; one for the same group and kind replaces the parent's
+        merged["kinds"] = {**merged.get("kinds", {}), **parse_kinds(raw["kinds"], source)}
     transforms = dict(merged["transforms"])
     for transform_id, value in (raw.get("transforms") or {}).items():
         if transform_id not in registry:
@@ -121,6 +141,12 @@ def _read(name_or_path: str, relative_to: FsPath | None) -> tuple[str, str]:
 
 
 def _parse(text: str, source: str) -> dict:
+    return copy.deepcopy(_parse_cached(text, source))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_cached(text: str, source: str) -> dict:
+    """Parsing is pure-Python ruamel (~10 ms a file): a run that loads the same profile again pays once."""
     try:
         raw = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
@@ -146,7 +172,10 @@ def build_params(cls: type[Transform], given: dict, source: str) -> Any:
         if not _type_ok(value, hints[key]):
             raise ProfileError(f"{source}: transforms: {cls.id}: {key}: expected {_type_name(hints[key])}, got {value!r}")
     converted = {k: tuple(v) if isinstance(v, list) and _origin(hints[k]) is tuple else v for k, v in given.items()}
-    return cls.Params(**converted)
+    try:
+        return cls.Params(**converted)
+    except (TypeError, ValueError) as exc:
+        raise ProfileError(f"{source}: transforms: {cls.id}: {exc}") from None
 
 
 def _origin(hint: Any) -> Any:
@@ -156,7 +185,7 @@ def _origin(hint: Any) -> Any:
 def _type_ok(value: Any, hint: Any) -> bool:
     origin = _origin(hint)
     args = typing.get_args(hint)
-    if origin is typing.Union or str(origin) == "types.UnionType":
+    if origin is typing.Union or origin is getattr(types, "UnionType", None):
         return any(_type_ok(value, arg) for arg in args)
     if hint is type(None):
         return value is None

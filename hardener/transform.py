@@ -38,6 +38,8 @@ class Transform:
     references: ClassVar[tuple[Reference, ...]] = ()
     linux_only: ClassVar[bool] = False
     """Kubernetes forbids the field on Windows pods (``spec.os.name: windows``)."""
+    reports_only: ClassVar[bool] = False
+    """The transform never edits: it reports what cannot be fixed safely (its example is unchanged)."""
     aliases: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type] = NoParams
     example_params: ClassVar[dict] = {}

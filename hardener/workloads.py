@@ -25,6 +25,8 @@ class WorkloadKind:
     groups: frozenset[str]
     pod_spec: Path
     pod_metadata: Path | None
+    declared: bool = False
+    """Declared by a profile: its paths may hold ``*`` (every list item), and a missing pod spec is no finding."""
 
     def matches(self, api_version: Any, kind: Any) -> bool:
         return kind == self.kind and isinstance(api_version, str) and api_group(api_version) in self.groups
@@ -75,13 +77,18 @@ class PodLocation:
     object_path: Path
     object: dict
     workload: WorkloadKind
+    spec_path: Path | None = None
+    """The pod spec path inside the object with ``*`` resolved (declared kinds); else the kind's own."""
+    metadata_path: Path | None = None
 
     @property
     def pod_spec_path(self) -> Path:
-        return self.object_path + self.workload.pod_spec
+        return self.object_path + (self.spec_path if self.spec_path is not None else self.workload.pod_spec)
 
     @property
     def pod_metadata_path(self) -> Path | None:
+        if self.spec_path is not None:
+            return None if self.metadata_path is None else self.object_path + self.metadata_path
         if self.workload.pod_metadata is None:
             return None
         return self.object_path + self.workload.pod_metadata
@@ -92,9 +99,37 @@ def locate(document: Any, kinds: tuple[WorkloadKind, ...] = BUILTIN_KINDS) -> It
     for path, obj in locate_objects(document):
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         for workload in kinds:
-            if workload.matches(api_version, kind):
+            if not workload.matches(api_version, kind):
+                continue
+            if not workload.declared:
                 yield PodLocation(path, obj, workload)
                 break
+            for spec_path, bound in expand(obj, workload.pod_spec):
+                if isinstance(lookup(obj, spec_path), dict):
+                    meta = bind(workload.pod_metadata, bound) if workload.pod_metadata is not None else None
+                    yield PodLocation(path, obj, workload, spec_path, meta)
+
+
+def expand(data: Any, pattern: Path) -> list[tuple[Path, tuple[int, ...]]]:
+    """Concrete paths matching ``pattern`` (``*`` = every item of a list) and the indices bound to each ``*``."""
+    found: list[tuple[Path, tuple[int, ...]]] = [((), ())]
+    for step in pattern:
+        nxt = []
+        for path, bound in found:
+            node = lookup(data, path)
+            if step == "*":
+                if isinstance(node, list):
+                    nxt.extend((path + (i,), bound + (i,)) for i in range(len(node)))
+            elif isinstance(node, dict) and step in node:
+                nxt.append((path + (step,), bound))
+        found = nxt
+    return found
+
+
+def bind(pattern: Path, bound: tuple[int, ...]) -> Path:
+    """``pattern`` with its ``*`` replaced, in order, by ``bound``."""
+    indices = iter(bound)
+    return tuple(next(indices, 0) if step == "*" else step for step in pattern)
 
 
 @dataclass(frozen=True)

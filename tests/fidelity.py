@@ -4,7 +4,8 @@ Used by the corpus test, the example snapshots and the property tests:
 
 * the output has the same documents, and each that parsed before parses after;
 * data differs only in security fields;
-* every input line survives, except a line whose scalar was an edited field;
+* every input line survives, except a line whose scalar was an edited field
+  and the lines a removal deleted (a record's ``line`` to its ``end_line``);
 * documents without changes are byte-identical;
 * a second run changes nothing.
 """
@@ -22,7 +23,7 @@ from hardener.yamlnodes import compose, to_data
 
 SECURITY_PATH = re.compile(
     r"\['(securityContext|automountServiceAccountToken|hostNetwork|hostPID|hostIPC|hostPort|appArmorProfile"
-    r"|seccompProfile|serviceAccountName|serviceAccount)'\]"
+    r"|seccompProfile|serviceAccountName|serviceAccount|container\.apparmor\.security\.beta\.kubernetes\.io/[^']*)'\]"
 )
 
 
@@ -75,7 +76,8 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
             for item in change:
                 if not SECURITY_PATH.search(item.path()):
                     problems.append(f"document {index}: non-security change at {item.path()}")
-    edited_lines = {r.line for r in result.changes if r.before is not None}
+    # A replaced scalar's line; every line a removal deleted (line..end_line).
+    edited_lines = {n for r in result.changes if r.before is not None for n in range(r.line, (r.end_line or r.line) + 1)}
     change_lines = {r.line for r in result.changes}
     # Lines compare without their terminator: the last line of a file without a final newline
     # gains one when lines are added after it, and that loses nothing.

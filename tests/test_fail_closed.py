@@ -56,7 +56,7 @@ class SneakyEdit(Transform):
     def apply(self, pod):
         pod.set(("securityContext", "runAsNonRoot"), True, "Set runAsNonRoot")
         if "hostNetwork" in pod.spec:
-            pod.spec["hostNetwork"] = False  # the bug: no Edit records this
+            pod.spec["hostNetwork"] = "sneaky"  # the bug: no Edit records this (restricted itself turns hostNetwork off)
 
 
 class Crashes(SneakyEdit):

@@ -91,7 +91,7 @@ def test_items_are_hardened_in_place_and_every_other_byte_survives():
     assert "securityContext: {allowPrivilegeEscalation: false," in body
     data = load(out)
     web, service = data["items"]
-    assert web["spec"]["template"]["spec"]["securityContext"] == {"runAsNonRoot": True}
+    assert web["spec"]["template"]["spec"]["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
     assert web["metadata"]["annotations"]["config.k8s.io/id"] == "1"
     assert web["metadata"]["annotations"]["internal.config.kubernetes.io/annotations-migration-resource-id"] == "0"
     assert service == load(RESOURCE_LIST)["items"][1]
@@ -138,7 +138,7 @@ def test_hardener_function_config_with_inline_transforms():
 def test_configmap_function_config_names_the_profile():
     out = krm(with_config("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: h}\ndata:\n  profile: restricted\n"))
     assert out.returncode == 0, out.stderr.decode()
-    assert load(out.stdout)["items"][0]["spec"]["template"]["spec"]["securityContext"] == {"runAsNonRoot": True}
+    assert load(out.stdout)["items"][0]["spec"]["template"]["spec"]["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 @pytest.mark.parametrize(
@@ -186,7 +186,7 @@ def test_json_input_is_accepted():
     out = krm(json.dumps(data))
     assert out.returncode == 0, out.stderr.decode()
     hardened = load(out.stdout)["items"][0]
-    assert hardened["spec"]["template"]["spec"]["securityContext"] == {"runAsNonRoot": True}
+    assert hardened["spec"]["template"]["spec"]["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
     assert hardened["metadata"]["annotations"] == data["items"][0]["metadata"]["annotations"]
 
 
@@ -228,6 +228,6 @@ def test_crlf_deep_indents_flow_items_and_lists_are_spliced_in_place():
     assert body.startswith(text[: text.index("          - {name: c")])
     data = load(body)
     pods = [data["items"][0], data["items"][1], data["items"][2]["items"][0]]
-    assert [p["spec"]["securityContext"] for p in pods] == [{"runAsNonRoot": True}] * 3
+    assert [p["spec"]["securityContext"] for p in pods] == [{"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}] * 3
     listed = [r for r in data["results"] if r["resourceRef"].get("name") == "r"]
     assert listed and listed[0]["resourceRef"] == {"kind": "Pod", "name": "r"}

@@ -36,11 +36,11 @@ def test_check_supports_every_format_and_exits_1_when_something_would_change(fmt
     (tmp_path / "pod.yaml").write_bytes(POD)
     result = hardener("check", "--report", fmt, "--report-file", "report.out", "pod.yaml", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (1, b"")
-    assert result.stderr == b"would harden pod.yaml (5 changes)\n"  # the report went to the file, not here
+    assert result.stderr == b"would harden pod.yaml (6 changes)\n"  # the report went to the file, not here
     report = (tmp_path / "report.out").read_text(encoding="utf-8")
     expected = harden_bytes(POD, file="pod.yaml")
     if fmt == "json":
-        assert len(json.loads(report)["changes"]) == len(expected.changes) == 5
+        assert len(json.loads(report)["changes"]) == len(expected.changes) == 6
         assert len(json.loads(report)["findings"]) == len(expected.findings)
     elif fmt == "sarif":
         results = json.loads(report)["runs"][0]["results"]
@@ -173,7 +173,7 @@ def test_diff_in_a_pipe_is_never_coloured_and_keeps_crlf(tmp_path):
     )
     assert result.returncode == 0 and b"\x1b" not in result.stdout
     assert b"+      allowPrivilegeEscalation: false\r\n" in result.stdout
-    assert result.stdout.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ -6,3 +6,12 @@\n")
+    assert result.stdout.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ -6,3 +6,14 @@\n")
 
 
 # Lazy imports --------------------------------------------------------------

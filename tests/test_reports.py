@@ -87,7 +87,8 @@ def test_every_record_is_complete_and_points_inside_its_file(report, summary):
         if record["type"] != SKIP or record["transform"] != "hardener":  # a whole skipped document has no field
             assert record["path"], where
     for change in report["changes"]:
-        assert change["after"] is not None and change["after"] != change["before"], change
+        # a removal has no after (before is what went); every other change has one
+        assert (change["after"] is not None or change["before"] is not None) and change["after"] != change["before"], change
         assert change["path"].startswith(("spec.", "items[")) and change["kind"], change
         assert change["transform"] != "hardener", change
 
@@ -100,9 +101,21 @@ def test_change_line_is_the_edited_node_or_where_it_was_inserted(summary):
             text = lines[change.line - 1]
             if change.edit.op == "set" and change.before is not None:
                 assert str(change.path[-1]) in text, (outcome.label, change.line, text)
+            elif change.edit.op == "remove":  # the removed key's line, or the removed item's
+                keys = [step for step in change.path if isinstance(step, str)]
+                assert any(key in text for key in keys) or str(change.before) in text, (outcome.label, change.line, text)
             else:  # the mapping it went into: a key on the path, or the list item (block or JSON) of a container
                 keys = [step for step in change.path if isinstance(step, str)]
-                assert any(key in text for key in keys) or text.lstrip().startswith(("-", "{")), (outcome.label, change.line, text)
+                assert any(key in text for key in keys) or _starts_an_item(lines, change.line - 1), (outcome.label, change.line, text)
+
+
+def _starts_an_item(lines: list[str], index: int) -> bool:
+    """The line opens a list item (block or JSON), or is the first key after a `-` and comments."""
+    if lines[index].lstrip().startswith(("-", "{")):
+        return True
+    while index > 0 and lines[index - 1].lstrip().startswith("#"):
+        index -= 1
+    return index > 0 and lines[index - 1].strip() == "-" or (index > 0 and lines[index - 1].lstrip().startswith("- #"))
 
 
 def test_engine_records_get_the_hardener_pseudo_transform(report):
@@ -143,7 +156,8 @@ def test_sarif_has_one_result_per_change_and_finding(sarif, records):
         assert result["ruleId"] == (record.transform or "hardener")
         assert result["properties"]["type"] == record.type and result["properties"]["path"] == record.path_text
         (location,) = result["locations"]
-        assert location["physicalLocation"]["region"] == {"startLine": record.line}
+        region = {"startLine": record.line, **({"endLine": record.end_line} if record.end_line else {})}
+        assert location["physicalLocation"]["region"] == region
         uri = location["physicalLocation"]["artifactLocation"]["uri"]
         assert os.path.normpath(os.path.abspath(unquote(uri))) == os.path.normpath(os.path.abspath(record.file))
 

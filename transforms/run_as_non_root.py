@@ -1,10 +1,26 @@
 """run-as-non-root: the kubelet refuses to start a container as UID 0."""
 
+from dataclasses import dataclass
+
 from hardener.context import PodContext
 from hardener.model import yaml_text
 from hardener.transform import MAY_BREAK, Transform
 
 from .references import azure, cis, nsa, pss
+
+
+@dataclass(frozen=True)
+class Params:
+    run_as_user: int | None = None
+    """Opt-in: also set this numeric ``runAsUser`` on the pod where no UID is set (for example 65532)."""
+    run_as_group: int | None = None
+    """Opt-in: also set this numeric ``runAsGroup`` on the pod where no GID is set."""
+
+    def __post_init__(self) -> None:
+        for name in ("run_as_user", "run_as_group"):
+            value = getattr(self, name)
+            if value is not None and not 1 <= value <= 2147483647:
+                raise ValueError(f"{name}: must be a non-zero UID/GID, got {value}")
 
 
 class RunAsNonRoot(Transform):
@@ -14,6 +30,10 @@ class RunAsNonRoot(Transform):
     Sets `securityContext.runAsNonRoot: true` on the pod, unless every
     container already sets it, and sets it to `true` on any container that
     says `runAsNonRoot: false` (a container's value wins over the pod's).
+    Opt-in: with the parameters `run_as_user` / `run_as_group` (for example
+    65532), the pod also gets that numeric `runAsUser` / `runAsGroup` where
+    neither the pod nor every container sets one, so that images whose user
+    is a name (or root) still start; those records say "may break".
 
     ## Why
     A process running as root inside a container is root on the node's
@@ -66,6 +86,7 @@ class RunAsNonRoot(Transform):
         nsa("Use containers built to run applications as non-root users"),
         azure("Kubernetes cluster pods and containers should only run with approved user and group IDs"),
     )
+    Params = Params
 
     def apply(self, pod: PodContext) -> None:
         containers = list(pod.containers())
@@ -78,6 +99,17 @@ class RunAsNonRoot(Transform):
             if before is not None:
                 message += f" (it was explicitly {yaml_text(before)})"
             pod.set(("securityContext", "runAsNonRoot"), True, message)
+        for field, value in (("runAsUser", self.params.run_as_user), ("runAsGroup", self.params.run_as_group)):
+            if value is None or pod.get("securityContext", field) is not None:
+                continue
+            if containers and all(c.get("securityContext", field) is not None for c in containers):
+                continue
+            pod.set(
+                ("securityContext", field),
+                value,
+                f"Set {field} to {value} on the pod (may break: the image must work as this "
+                f"{'UID' if field == 'runAsUser' else 'GID'}; files it writes need matching permissions)",
+            )
         for container in containers:
             if container.get("securityContext", "runAsNonRoot") is False:
                 pod.set(

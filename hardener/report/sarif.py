@@ -124,6 +124,14 @@ def _invocation(summary) -> dict:
     return {"executionSuccessful": not summary.errors, "toolExecutionNotifications": notifications}
 
 
+def _region(record: Record) -> dict:
+    """The lines a record covers: a removal spans from its first to its last deleted line."""
+    region = {"startLine": max(record.line or 1, 1)}
+    if record.end_line and record.end_line > region["startLine"]:
+        region["endLine"] = record.end_line
+    return region
+
+
 def _result(record: Record, rule_ids: list[str]) -> dict:
     info = transform_info(record.transform)
     uri = artifact_uri(record.file)
@@ -131,7 +139,7 @@ def _result(record: Record, rule_ids: list[str]) -> dict:
     location = {
         "physicalLocation": {
             "artifactLocation": {"uri": uri},
-            "region": {"startLine": max(record.line or 1, 1)},
+            "region": _region(record),
         },
         "logicalLocations": [{"name": record.name or workload, "fullyQualifiedName": workload, "kind": "resource"}],
     }

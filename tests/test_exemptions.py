@@ -1,0 +1,138 @@
+"""Exemptions as a user sees them: what is left alone, the reason reported, stale exemptions warned about."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from hardener.api import harden
+from hardener.errors import ProfileError
+from hardener.profile import load_profile
+
+POD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: agent
+  namespace: {namespace}
+  labels: {{app: agent}}
+  annotations: {annotations}
+spec:
+  template:
+    metadata:
+      labels: {{tier: node}}
+    spec:
+      hostNetwork: true
+      containers:
+      - name: agent
+        image: agent
+        securityContext:
+          privileged: true
+      - name: web
+        image: nginx
+"""
+
+
+def pod(namespace="apps", annotations="{}"):
+    return POD.format(namespace=namespace, annotations=annotations)
+
+
+def profile_file(tmp_path, body: str) -> str:
+    path = tmp_path / "profile.yaml"
+    path.write_text(textwrap.dedent(body))
+    return str(path)
+
+
+def messages(result, type_=None):
+    return [r.message for r in result.records if type_ is None or r.type == type_]
+
+
+def test_azure_default_namespaces_are_excluded_with_a_reason():
+    text = pod(namespace="kube-system")
+    result = harden(text, "azure-baseline")
+    assert result.output == text
+    assert "Not hardened: namespace kube-system is excluded by the profile" in messages(result, "skip")
+
+
+def test_other_namespaces_are_hardened_by_the_same_profile():
+    assert harden(pod(namespace="apps"), "azure-baseline").changed
+
+
+def test_label_selector_on_the_pod_template_limited_to_one_transform(tmp_path):
+    profile = profile_file(tmp_path, """\
+        extends: baseline
+        exemptions:
+          selectors:
+          - matchExpressions: [{key: tier, operator: In, values: [node]}]
+            transforms: [no-host-namespaces]
+            reason: node agents use the host network
+    """)
+    result = harden(pod(), profile)
+    assert "hostNetwork: true" in result.output
+    assert "privileged: false" in result.output
+    assert any("node agents use the host network" in m for m in messages(result, "skip"))
+
+
+def test_skip_annotation_with_reason(tmp_path):
+    text = pod(annotations='{hardener.dev/skip: "no-privileged,no-host-namespaces", hardener.dev/skip-reason: "CNI agent"}')
+    result = harden(text, "baseline")
+    assert result.output == text
+    skips = messages(result, "skip")
+    assert "Not applied: annotation hardener.dev/skip: no-privileged: CNI agent" in skips
+
+
+def test_skip_all_annotation_that_exempts_nothing_is_warned_about():
+    text = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  annotations: {hardener.dev/skip: all}
+spec:
+  containers:
+  - name: web
+    image: nginx
+"""
+    result = harden(text, "baseline")
+    assert result.output == text
+    assert any("exempts nothing" in m for m in messages(result, "finding"))
+
+
+def test_unknown_transform_in_annotation_is_warned_about():
+    result = harden(pod(annotations='{hardener.dev/skip: "no-privilegd"}'), "baseline")
+    assert "Exemption: hardener.dev/skip names unknown transform 'no-privilegd'; it exempts nothing" in messages(result, "finding")
+    assert "privileged: false" in result.output
+
+
+def test_per_container_annotation_skips_edits_inside_that_container_only():
+    text = pod(annotations='{hardener.dev/skip.agent: "no-privileged,drop-all-capabilities"}').replace("  namespace: apps\n", "")
+    result = harden(text, "restricted")
+    assert "privileged: true" in result.output
+    assert "Not applied in container agent: annotation hardener.dev/skip.agent: no-privileged (no hardener.dev/skip-reason given)" in messages(result, "skip")
+    web = [r for r in result.changes if r.container == "web"]
+    assert any("readOnlyRootFilesystem" in r.message for r in web)
+    assert not [m for m in messages(result, "finding") if "exempts nothing" in m]
+
+
+def test_per_container_exemption_that_exempts_nothing_is_warned_about():
+    text = pod(annotations='{hardener.dev/skip.web: "no-privileged"}')
+    result = harden(text, "baseline")
+    assert "Exemption of no-privileged in container web exempts nothing: it would not change or report anything there" in messages(result, "finding")
+
+
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        ("exemptions: {namespaces: kube-system}", "exemptions: namespaces: expected a list of namespace names"),
+        ("exemptions: {selectors: [{}]}", "exemptions: selectors[0]: an empty selector would exempt everything"),
+        ("exemptions: {selectors: [{matchExpressions: [{key: a, operator: Is}]}]}", "matchExpressions[0]: operator: expected one of In, NotIn, Exists, DoesNotExist, got 'Is'"),
+        ("exemptions: {selectors: [{matchLabels: {a: b}, transforms: [nope]}]}", "selectors[0]: transforms: unknown transform 'nope'"),
+        ("exemptions: {namespace: [a]}", "exemptions: unknown key(s) namespace"),
+    ],
+)
+def test_exemption_errors_name_the_file_and_key(tmp_path, body, error):
+    path = profile_file(tmp_path, "extends: baseline\n" + body + "\n")
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    assert str(path) in str(info.value) and error in str(info.value)
