@@ -9,6 +9,8 @@ sees ``privileged: false``). The working data after every transform is the
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -82,8 +84,9 @@ class PodContext:
     def object_namespace(self) -> str | None:
         return self.record_base.get("namespace")
 
-    @property
+    @functools.cached_property
     def spec(self) -> dict:
+        """The pod spec mapping (edits change it in place; it is never replaced)."""
         return lookup(self.document, self.location.pod_spec_path)
 
     @property
@@ -101,17 +104,22 @@ class PodContext:
 
     def containers(self) -> Iterator[Container]:
         """Every container, init container and ephemeral container that is a mapping (and not exempt)."""
+        for container in self._all_containers:
+            reason = self.exempt_containers.get(container.name)
+            if reason is None:
+                yield container
+            elif not any(r.type == SKIP and r.container == container.name and r.transform == self.transform_id for r in self.records):
+                self.skip(f"Not applied in container {container.name}: {reason}", (), container)
+
+    @functools.cached_property
+    def _all_containers(self) -> list[Container]:
+        """Found once per pod: transforms edit containers in place, never add or remove them."""
+        found = []
         for list_name in CONTAINER_LISTS:
             items = self.spec.get(list_name)
             if isinstance(items, list):
-                for index, item in enumerate(items):
-                    if isinstance(item, dict):
-                        container = Container(list_name, index, item)
-                        reason = self.exempt_containers.get(container.name)
-                        if reason is None:
-                            yield container
-                        elif not any(r.type == SKIP and r.container == container.name and r.transform == self.transform_id for r in self.records):
-                            self.skip(f"Not applied in container {container.name}: {reason}", (), container)
+                found.extend(Container(list_name, index, item) for index, item in enumerate(items) if isinstance(item, dict))
+        return found
 
     # Edits ----------------------------------------------------------------
 
