@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 from hardener.engine import harden_text
 from hardener.streamindex import StreamIndex
-from hardener.model import CHANGE, FINDING, SKIP, Record
+from hardener.model import Record, RecordViews
 from hardener.profile import DEFAULT_PROFILE, Profile, load_profile
 from hardener.textio import decode, encode
 
 
 @dataclass
-class Result:
+class Result(RecordViews):
     """What hardening one input produced."""
 
     input: str
@@ -25,17 +25,6 @@ class Result:
     def changed(self) -> bool:
         return self.output != self.input
 
-    @property
-    def changes(self) -> list[Record]:
-        return [r for r in self.records if r.type == CHANGE]
-
-    @property
-    def findings(self) -> list[Record]:
-        return [r for r in self.records if r.type == FINDING]
-
-    @property
-    def skipped(self) -> list[Record]:
-        return [r for r in self.records if r.type == SKIP]
 
 
 def _profile(profile: str | Profile) -> Profile:

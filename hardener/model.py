@@ -72,6 +72,24 @@ class Record:
         return format_path(self.path)
 
 
+class RecordViews:
+    """``changes``, ``findings`` and ``skipped`` of anything that holds ``records``."""
+
+    records: list[Record]
+
+    @property
+    def changes(self) -> list[Record]:
+        return [r for r in self.records if r.type == CHANGE]
+
+    @property
+    def findings(self) -> list[Record]:
+        return [r for r in self.records if r.type == FINDING]
+
+    @property
+    def skipped(self) -> list[Record]:
+        return [r for r in self.records if r.type == SKIP]
+
+
 def yaml_text(value: Any) -> str:
     """A value as YAML writes it, for messages: ``true``, not Python's ``True``."""
     if isinstance(value, bool):

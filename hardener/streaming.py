@@ -22,10 +22,10 @@ from typing import IO, Iterator
 
 from hardener.engine import DocumentHardener, harden_text, needs_stream_index
 from hardener.errors import InputError
-from hardener.model import CHANGE, FINDING, SKIP, Record
+from hardener.model import Record, RecordViews
 from hardener.profile import Profile
 from hardener.stream import iter_chunks
-from hardener.textio import _BOMS, Encoding, _codec_without_bom
+from hardener.textio import Encoding, detect_codec
 
 BLOCK = 1 << 16
 SPOOL_IN_MEMORY = 8 << 20
@@ -33,7 +33,7 @@ SPOOL_IN_MEMORY = 8 << 20
 
 
 @dataclass
-class StreamedResult:
+class StreamedResult(RecordViews):
     """What hardening one streamed input produced: counts and records, not the texts."""
 
     records: list[Record] = field(default_factory=list)
@@ -44,17 +44,6 @@ class StreamedResult:
     def changed(self) -> bool:
         return bool(self.changed_documents)
 
-    @property
-    def changes(self) -> list[Record]:
-        return [r for r in self.records if r.type == CHANGE]
-
-    @property
-    def findings(self) -> list[Record]:
-        return [r for r in self.records if r.type == FINDING]
-
-    @property
-    def skipped(self) -> list[Record]:
-        return [r for r in self.records if r.type == SKIP]
 
 
 class DecodedLines:
@@ -75,13 +64,7 @@ class DecodedLines:
 
     def __iter__(self) -> Iterator[str]:
         head = self._read_head()
-        codec, bom = "utf-8", b""
-        for candidate, name in _BOMS:
-            if head.startswith(candidate):
-                codec, bom = name, candidate
-                break
-        else:
-            codec = _codec_without_bom(head)
+        codec, bom = detect_codec(head)
         self.encoding = Encoding(codec=codec, bom=bom)
         decoder = codecs.getincrementaldecoder(codec)("strict")
         pending = ""

@@ -38,13 +38,7 @@ def decode(data: bytes, file: str = "<stdin>") -> tuple[str, Encoding]:
     Raises InputError naming the line of the first undecodable byte, and for
     binary input (NUL bytes in a file without a UTF-16/32 BOM).
     """
-    codec, bom = "utf-8", b""
-    for candidate, name in _BOMS:
-        if data.startswith(candidate):
-            codec, bom = name, candidate
-            break
-    else:
-        codec = _codec_without_bom(data)
+    codec, bom = detect_codec(data)
     body = data[len(bom):]
     if codec == "utf-8" and b"\x00" in body:
         line = body[: body.index(b"\x00")].count(b"\n") + 1
@@ -62,6 +56,14 @@ def decode(data: bytes, file: str = "<stdin>") -> tuple[str, Encoding]:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError(f"binary data (NUL character after decoding as {codec.upper()}), not a YAML text file", file=file, line=line)
     return text, Encoding(codec=codec, bom=bom, newline=detect_newline(text))
+
+
+def detect_codec(head: bytes) -> tuple[str, bytes]:
+    """The codec and BOM of a stream, from its first bytes (all of them, or the first block)."""
+    for candidate, name in _BOMS:
+        if head.startswith(candidate):
+            return name, candidate
+    return _codec_without_bom(head), b""
 
 
 def _codec_without_bom(data: bytes) -> str:

@@ -12,7 +12,6 @@ Used by the corpus test, the example snapshots and the property tests:
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from hardener.api import harden_bytes
@@ -83,26 +82,34 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
     # gains one when lines are added after it, and that loses nothing.
     old_lines = [line.rstrip("\r") for line in before_text.split("\n")]
     new_lines = [line.rstrip("\r") for line in after_text.split("\n")]
-    new_line_set = set(new_lines)
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag in ("delete", "replace"):
-            for number in range(i1, i2):
-                if _inserted_into(old_lines[number], "\n".join(new_lines[j1:j2])):
-                    continue  # the line only gained characters: a flow entry, a comma before a new JSON item
-                if number == len(old_lines) - 1 and old_lines[number] + "\r" in new_lines[j1:j2]:
-                    continue  # the last line had no newline; lines added after it gave it one (CRLF)
-                # A replaced scalar's line, and an empty `{}`/`[]` that became the block it
-                # stood for, carry nothing that the output lost.
-                empty_collection = old_lines[number].rstrip().endswith(("{}", "[]"))
-                near_change = bool({number, number + 1} & change_lines)  # `key:` then `{}` on the next line
-                gained_json_comma = old_lines[number] + "," in new_line_set  # JSON's last item, no longer last
-                if number + 1 not in edited_lines and not (near_change and empty_collection) and not gained_json_comma:
-                    problems.append(f"input line {number + 1} was lost: {old_lines[number]!r}")
+    # Every input line that no edit accounts for must still be there, in order: a subsequence
+    # check (greedy matching is exact for that), not a diff, whose alignment is a heuristic.
+    position = 0
+    for number, line in enumerate(old_lines):
+        # A replaced scalar's line, and an empty `{}`/`[]` that became the block it stood for,
+        # carry nothing that the output lost.
+        empty_collection = line.rstrip().endswith(("{}", "[]"))
+        near_change = bool({number, number + 1} & change_lines)  # `key:` then `{}` on the next line
+        if number + 1 in edited_lines or (near_change and empty_collection):
+            continue
+        found = next((j for j in range(position, len(new_lines)) if _survives(line, new_lines[j])), None)
+        if found is None:
+            problems.append(f"input line {number + 1} was lost: {line!r}")
+        else:
+            position = found + 1
     again = harden_bytes(result.output_bytes, profile, file=name)
     if again.output_bytes != result.output_bytes:
         problems.append("a second run changed the output again")
     return problems
+
+
+def _survives(old: str, new: str) -> bool:
+    """``old`` is ``new`` as it was, or only gained a comma (JSON's last item, no longer last) or
+    entries inside a flow collection it opens (``{runAsUser: 1}`` -> ``{runAsUser: 1, ...}``)."""
+    if old == new or new == old + ",":
+        return True
+    opening = min((i for i in (old.find("{"), old.find("[")) if i >= 0), default=-1)
+    return opening >= 0 and new.startswith(old[: opening + 1]) and _inserted_into(old, new)
 
 
 def _inserted_into(old: str, new: str) -> bool:

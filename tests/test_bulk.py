@@ -10,7 +10,6 @@ time, never into the repository.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hardener.cli import app
-from tests.conftest import CORPUS, CORPUS_SKIP, corpus_files
+from tests.conftest import CORPUS, corpus_files
 
 WORKLOAD = """\
 # The API, hand-written.
