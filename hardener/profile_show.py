@@ -55,11 +55,9 @@ spec:
 
 def list_profiles() -> str:
     """One line per shipped profile: its name and description."""
-    lines = []
-    for name in shipped_profiles():
-        profile = load_profile(name)
-        lines.append(f"{name:18} {profile.description}")
-    return "\n".join(lines) + "\n"
+    names = shipped_profiles()
+    width = max(map(len, names), default=0)
+    return "".join(f"{name:{width}}  {load_profile(name).description}\n" for name in names)
 
 
 def _plain(value: Any) -> Any:
