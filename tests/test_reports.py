@@ -200,16 +200,31 @@ def test_artifact_uri(file, uri):
     assert artifact_uri(file) == uri
 
 
-def test_markdown_has_a_section_for_every_file_and_a_row_for_every_change(summary, records):
+def test_markdown_fits_a_pull_request_body_and_covers_every_file(summary, records):
+    from hardener.report.markdown import BODY_LIMIT
+
     body = render("markdown", summary)
+    assert len(body) <= BODY_LIMIT, "GitHub refuses a longer pull-request body"
     files = {o.label for o in summary.results if o.result.records}
-    for file in files:
-        assert f"\n### {code(file)}\n" in body, file
+    detailed = {file for file in files if f"\n### {code(file)}\n" in body}
+    assert detailed and detailed != files, "the whole corpus does not fit: some files are detailed, some named"
+    omitted = body.split(" more files with changes\n", 1)[1].split("\n### ", 1)[0]
+    named = {file for file in files - detailed if f"- {code(file)}\n" in omitted}
+    counted = re.search(r"^- and (\d+) more$", omitted, flags=re.MULTILINE)
+    assert len(named) + (int(counted.group(1)) if counted else 0) == len(files - detailed)
     rows = re.findall(r"^\| \d+ \| ", body, flags=re.MULTILINE)
-    assert len(rows) == sum(r.type == CHANGE for r in records)
+    assert len(rows) == sum(r.type == CHANGE and r.file in detailed for r in records)
     for record in records:
         if record.type != CHANGE:
             assert record.transform == "" or f"`{record.transform}`" in body
+
+
+def test_markdown_details_every_file_of_a_run_that_fits(summary):
+    small = RunSummary([o for o in summary.outcomes if o.result and o.result.records][:5])
+    body = render("markdown", small)
+    for outcome in small.outcomes:
+        assert f"\n### {code(outcome.label)}\n" in body
+    assert "more files with changes" not in body
 
 
 def test_markdown_says_what_to_verify_for_every_may_break_transform(summary, records):

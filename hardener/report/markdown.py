@@ -66,19 +66,56 @@ def render(summary) -> str:
         out += ["", "### Inputs that could not be read", ""]
         out += [f"- {code(error['file'])}: {text(error['message'])}" for error in counts["errors"]]
     untouched = {o.label: o.skip.reason for o in getattr(summary, "skipped", [])}  # bulk runs: whole files skipped
-    for file, records in by_file.items():
-        if file not in untouched:
-            out += ["", *_file_section(file, records)]
+    tail = []
     if untouched:
-        out += ["", "### Files left untouched", ""]
-        out += [f"- {code(file)}: {text(reason)}" for file, reason in untouched.items()]
+        tail += ["", "### Files left untouched", ""]
+        tail += [f"- {code(file)}: {text(reason)}" for file, reason in untouched.items()]
     transform_ids = _in_run_order({r.transform for records in by_file.values() for r in records})
     if transform_ids:
-        out += ["", "### Why these changes", "", *_why(transform_ids)]
+        tail += ["", "### Why these changes", "", *_why(transform_ids)]
     checklist = _checklist(by_file)
     if checklist:
-        out += ["", "### What to verify before merging", "", *checklist]
-    return "\n".join(out) + "\n"
+        tail += ["", "### What to verify before merging", "", *checklist]
+    sections = [_file_section(file, records) for file, records in by_file.items() if file not in untouched]
+    out += _fit(sections, budget=BODY_LIMIT - _size(out) - _size(tail))
+    return "\n".join(out + tail) + "\n"
+
+
+BODY_LIMIT = 65_536
+"""GitHub refuses a pull-request body longer than this many characters."""
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+def _fit(sections: list[list[str]], budget: int) -> list[str]:
+    """As many per-file sections as fit in ``budget``, and every other file named at the end.
+
+    The summary, the reasons and the checklist always stay: they are what a
+    reviewer needs. Room is kept for the names of the files whose details do
+    not fit, so the body still covers the whole run; only when even the names
+    do not fit are the last ones counted instead.
+    """
+    names = [f"- {section[0].removeprefix('### ')}" for section in sections]
+    header = ["", "### {} more files with changes", "",
+              "Their details do not fit in a pull-request body; `--report json` lists every change.", ""]
+    kept, used = 0, 0
+    while kept < len(sections):
+        rest = _size(header) + _size(names[kept + 1 :]) if kept + 1 < len(sections) else 0
+        if used + _size(sections[kept]) + 1 + rest > budget:
+            break
+        used += _size(sections[kept]) + 1
+        kept += 1
+    out = [line for section in sections[:kept] for line in ("", *section)]
+    if kept == len(sections):
+        return out
+    out += [line.format(len(sections) - kept) for line in header]
+    for position, name in enumerate(names[kept:]):
+        if _size(out) + len(name) + 1 + 40 > budget:
+            return out + [f"- and {len(names) - kept - position} more"]
+        out.append(name)
+    return out
 
 
 def _lead(counts: dict) -> str:
@@ -177,8 +214,14 @@ def _checklist(by_file: dict[str, list[Record]]) -> list[str]:
         places = where[transform_id]
         info = transform_info(transform_id)
         items.append(f"- [ ] **{text(info.title)}** (`{info.id}`): {text(info.guidance)}")
-        items += [f"  - {place}" for place in places]
+        items += [f"  - {place}" for place in places[:CHECKLIST_PLACES]]
+        if len(places) > CHECKLIST_PLACES:
+            items.append(f"  - and {len(places) - CHECKLIST_PLACES} more workload(s)")
     return items
+
+
+CHECKLIST_PLACES = 25
+"""Workloads named per checklist item; a bulk run over a large repository counts the rest."""
 
 
 def _in_run_order(transform_ids) -> list[str]:
