@@ -373,9 +373,13 @@ def _block_key_with_empty_flow(text: str, key: Node | None, node: Node, style: S
     """``key: {}`` on one line of a block mapping, with nothing after the ``{}``."""
     if key is None or style.json or key.start_mark.line != node.start_mark.line or key.style not in (None, ""):
         return False
-    rest_of_line = text[node.end_mark.index : _line_after(text, node.end_mark.index)]
     between = text[key.end_mark.index : node.start_mark.index]
-    return not rest_of_line.strip() and between.strip() == ":" and _own_line(text, key)
+    return _ends_line(text, node) and between.strip() == ":" and _own_line(text, key)
+
+
+def _ends_line(text: str, node: Node) -> bool:
+    """Is ``node`` the last thing on its line (trailing blanks aside)?"""
+    return not text[node.end_mark.index : _line_after(text, node.end_mark.index)].strip()
 
 
 def _own_line(text: str, node: Node) -> bool:
@@ -386,9 +390,10 @@ def _own_line(text: str, node: Node) -> bool:
 
 def _flow_insert(text: str, node: Node, children: list[Node], entries: list[str], depth: int, style: Style, content: Any = None) -> Splice:
     """Add entries to a flow mapping or sequence, on one line or one per line as it is written."""
-    if not children and content is not None and not style.json and _own_line(text, node):
+    if not children and content is not None and not style.json and _own_line(text, node) and _ends_line(text, node):
         # `{}` alone on its line (what Helm's toYaml | nindent writes for empty values) becomes the
-        # block it stands for, at its own column: the natural output, and no `{...}` soup.
+        # block it stands for, at its own column: the natural output, and no `{...}` soup. Anything
+        # after it on the line (a `#` comment) would glue onto the last new line: keep flow style then.
         lines = _block(content, node.start_mark.column, style)
         return Splice(node.start_mark.index, node.end_mark.index, style.newline.join(lines).lstrip(" "), depth)
     if not children:
