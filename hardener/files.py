@@ -23,17 +23,11 @@ def read_input(name: str) -> bytes:
     """The bytes of a file, or of standard input for ``-``."""
     if name == STDIN:
         return sys.stdin.buffer.read()
-    path = Path(name)
-    try:
-        if path.is_dir():
-            raise InputError("is a directory; give the manifest files", file=name)
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", file=name) from None
-    except PermissionError:
-        raise InputError("permission denied (cannot read)", file=name) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    with open_input(name) as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
 
 
 def open_input(name: str) -> IO[bytes]:

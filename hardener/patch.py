@@ -109,6 +109,10 @@ def patch_spans(text: str, root: Node, edits: list[Edit], style: Style) -> tuple
             spans.append((node.start_mark.line, node.start_mark.line))
             continue
         value = [edit.value] if edit.op == "append" else edit.value
+        if _is_empty(node) and len(trail) > 1 and getattr(trail[-2][1], "flow_style", False):
+            # `{"securityContext"}` or `{securityContext: }`: no block can go there, and a flow
+            # value would have to be threaded between the key and what follows it.
+            raise PatchError(f"line {node.start_mark.line + 1}: cannot fill an empty value inside a flow mapping")
         if not remaining:  # append onto an empty value: `drop:` with nothing after it
             if not _is_empty(node):
                 raise PatchError(f"cannot add to {_describe(edit.path)}: it is not a list")

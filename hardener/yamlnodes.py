@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
@@ -313,20 +313,29 @@ class _Builder:
         self.sizes[id(node)] = size
         if isinstance(node, SequenceNode):
             return [self.memo[id(item)] for item in node.value]
+        return self._mapping(
+            (key_node, self.memo[id(key_node)], value_node, self.memo[id(value_node)]) for key_node, value_node in node.value
+        )
+
+    def _mapping(self, entries: Iterable[tuple[Node, Any, Node, Any]]) -> dict:
+        """A mapping from its built (key node, key, value node, value) entries.
+
+        Merge keys (``<<``) fill in what the mapping does not set itself, and
+        their sources become shared; a duplicate key is refused, as
+        Kubernetes' strict decoder refuses it.
+        """
         result: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
         key_nodes: dict[Any, Node] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == MERGE_TAG:
-                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-                for source in sources:
-                    source_data = self.memo[id(source)]
-                    if isinstance(source_data, dict):
-                        for k, v in source_data.items():
+        for key_node, key_data, value_node, value_data in entries:
+            if key_node.ctag is not _STR_TAG and key_node.tag == MERGE_TAG:
+                for source in value_data if isinstance(value_node, SequenceNode) else [value_data]:
+                    if isinstance(source, dict):
+                        for k, v in source.items():
                             merged.setdefault(k, v)
-                        self._mark_shared(source_data)
+                        self._mark_shared(source)
                 continue
-            key = _hashable(self.memo[id(key_node)])
+            key = _hashable(key_data)
             seen_as = (type(key), key)  # 1 and true are one Python dict key, two YAML keys
             if seen_as in key_nodes:
                 first = key_nodes[seen_as]
@@ -336,7 +345,7 @@ class _Builder:
                     key_node,
                 )
             key_nodes[seen_as] = key_node
-            result[key] = self.memo[id(value_node)]
+            result[key] = value_data
         for k, v in merged.items():
             result.setdefault(k, v)
         return result
@@ -414,31 +423,7 @@ class _FastBuilder(_Builder):
                 pairs.append((key_node, key_data, value_node, value_data))
             if size > MAX_EXPANDED_NODES:
                 raise self.error(f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused", node)
-            data = {}
-            merged: dict[Any, Any] = {}
-            key_nodes: dict[Any, Node] = {}
-            for key_node, key_data, value_node, value_data in pairs:
-                if key_node.ctag is not _STR_TAG and key_node.tag == MERGE_TAG:
-                    sources = value_data if isinstance(value_node, SequenceNode) else [value_data]
-                    for source_data in sources:
-                        if isinstance(source_data, dict):
-                            for k, v in source_data.items():
-                                merged.setdefault(k, v)
-                            self._mark_shared(source_data)
-                    continue
-                key_data = _hashable(key_data)
-                seen_as = (type(key_data), key_data)  # 1 and true are one Python dict key, two YAML keys
-                if seen_as in key_nodes:
-                    first = key_nodes[seen_as]
-                    raise self.error(
-                        f"duplicate key {_short(key_data)} (first at line {self._line(first)}); "
-                        "Kubernetes rejects duplicate keys, remove one",
-                        key_node,
-                    )
-                key_nodes[seen_as] = key_node
-                data[key_data] = value_data
-            for k, v in merged.items():
-                data.setdefault(k, v)
+            data = self._mapping(pairs)
         sizes[key] = size
         memo[key] = data
         return data

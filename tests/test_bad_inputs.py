@@ -271,3 +271,20 @@ def test_wrong_shapes_are_reported_and_the_rest_is_hardened(tmp_path, name):
             assert text.split("\n")[0] in first  # hardened where safe, the rest of its lines kept
     for line in text.splitlines():
         assert line in first.splitlines()  # no input line lost
+
+
+# Found by the fuzzer (fuzz/fuzz_harden.py): each once failed closed with exit 123.
+
+
+def test_an_empty_value_inside_a_flow_mapping_is_left_alone_with_a_finding():
+    data = b'{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},\n "spec": {"containers": [{"name": "a",\n   "securityContext"}]}}\n'
+    result = harden_bytes(data)
+    assert result.output_bytes == data
+    assert any("cannot fill an empty value inside a flow mapping" in r.message for r in result.findings)
+
+
+def test_a_helm_empty_mapping_with_a_comment_glued_to_it_is_hardened_in_flow_style():
+    data = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      securityContext:\n        {}#\n      image: x\n"
+    result = harden_bytes(data)
+    assert b"        {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}#\n" in result.output_bytes
+    assert harden_bytes(result.output_bytes).output_bytes == result.output_bytes
