@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hardener.engine import harden_text
-from hardener.streamindex import StreamIndex
 from hardener.model import Record, RecordViews
 from hardener.profile import DEFAULT_PROFILE, Profile, load_profile
+from hardener.streamindex import StreamIndex
 from hardener.textio import decode, encode
 
 

@@ -10,7 +10,6 @@ sees ``privileged: false``). The working data after every transform is the
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass
 from typing import Any, Iterator
 

@@ -20,9 +20,9 @@ from hardener.profile import Profile
 from hardener.registry import default_registry
 from hardener.shapes import document_problems, node_at, pod_problems
 from hardener.stream import Chunk, split
+from hardener.streamindex import StreamIndex, index_stream
 from hardener.textio import detect_newline
 from hardener.verify import verify
-from hardener.streamindex import StreamIndex, index_stream
 from hardener.workloads import BUILTIN_KINDS, ObjectLocation, api_group, locate, locate_objects, lookup, mentions_kind
 from hardener.yamlnodes import compose, to_data
 

@@ -8,8 +8,8 @@ every untouched byte. Nothing here may raise, hang or execute a tag.
 
 from __future__ import annotations
 
-import io
 import codecs
+import io
 
 import pytest
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from hardener.api import harden_bytes
+from hardener.errors import InputError
+from hardener.stream import split
+from hardener.yamlnodes import compose, to_data
 from tests.conftest import corpus_params
 from tests.fidelity import fidelity_problems
 from tests.psa import pod_specs
-from hardener.stream import split
-from hardener.errors import InputError
-from hardener.yamlnodes import compose, to_data
 
 
 @pytest.mark.parametrize("path", corpus_params())

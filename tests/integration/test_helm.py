@@ -26,6 +26,7 @@ from tests.integration.hostrun import (
     unhardened_pods,
 )
 
+
 def sources(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith("# Source:")]
 

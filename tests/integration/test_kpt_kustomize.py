@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-
-from ruamel.yaml import YAML
 from pathlib import Path
 
+from ruamel.yaml import YAML
+
 from tests import hosts
-from tests.psa import pod_specs
 from tests.integration.hostrun import comments, copy_example, host, run, unhardened_pods
+from tests.psa import pod_specs
 
 PACKAGE_FILES = ("deployment.yaml", "cronjob.yaml")
 
