@@ -221,11 +221,11 @@ def _harden_item(
     result = harden(document, profile, file=_file_of(item)[0] or f"items[{index}]", stream=stream)
     if not result.changed:
         return None, result.records
-    output = split(result.output)[0].text if _added(result.records) else result.output
+    added = _added(result.records)
+    output = split(result.output)[0].text if added else result.output  # the item itself, without what follows it
     if not output.startswith(pad):
         raise InternalError(f"the hardened item no longer starts at column {len(pad)}")
     span = output[len(pad):]
-    added = _added(result.records)
     if added:
         dash = " " * (node.start_mark.column - 2)
         newline = "\r\n" if "\r\n" in output else "\n"
@@ -261,9 +261,9 @@ def _annotated(document: dict, beside: dict, next_index: dict) -> dict:
 
 def _item_text(document: dict, dash: str, newline: str) -> str:
     """A new ResourceList item in block style at the list's own indentation."""
-    from hardener.patch import Style, _block
+    from hardener.patch import Style, render_document
 
-    lines = _block(document, 0, Style(newline=newline, indent=2, sequence_offset=0, json=False))
+    lines = render_document(document, Style(newline=newline, indent=2, sequence_offset=0, json=False)).split(newline)[:-1]
     body = [f"{dash}- {lines[0]}"] + [f"{dash}  {line}" for line in lines[1:]]
     return newline.join(body) + newline
 
