@@ -8,6 +8,8 @@ is reported with a deepdiff of the two and nothing is emitted.
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from hardener.errors import InputError, InternalError
@@ -17,15 +19,19 @@ from hardener.yamlnodes import compose, to_data
 def strictly_equal(a: Any, b: Any) -> bool:
     """Equality that tells ``True`` from ``1`` and ``1`` from ``1.0``, without recursion.
 
-    Fast path: data (dicts, lists, str, int, float, bool, None) whose reprs
-    are the same text is strictly equal, and ``repr`` walks it in C. Only
-    when the texts differ (keys in another order, or a real difference) does
-    the walk below decide.
+    Fast paths, in C. Reprs that are the same text: the same data, key order
+    included, which is how a patched document usually reads back. Otherwise
+    ``==`` tells everything apart but the numbers (``True == 1 == 1.0``) and
+    ignores key order (a new key may sit in another place in the text than
+    in the intended data), and canonical JSON (keys sorted) tells the numbers
+    apart (``true``, ``1``, ``1.0``). Anything else goes to the walk below:
+    data JSON cannot sort (keys of mixed types), ``.nan`` (never ``==`` to
+    itself), and real differences.
     """
     try:
-        if repr(a) == repr(b):
+        if repr(a) == repr(b) or (a == b and _canonical(a) == _canonical(b)):
             return True
-    except RecursionError:
+    except (TypeError, ValueError, RecursionError):
         pass
     stack = [(a, b)]
     seen: set[tuple[int, int]] = set()
@@ -39,6 +45,9 @@ def strictly_equal(a: Any, b: Any) -> bool:
             seen.add((id(x), id(y)))
             if x.keys() != y.keys():
                 return False
+            y_keys = {k: k for k in y}  # y's own key objects: 1 and True find each other
+            if any(type(k) is not type(y_keys[k]) for k in x):
+                return False
             stack.extend((x[k], y[k]) for k in x)
         elif isinstance(x, list):
             if (id(x), id(y)) in seen:
@@ -47,9 +56,13 @@ def strictly_equal(a: Any, b: Any) -> bool:
             if len(x) != len(y):
                 return False
             stack.extend(zip(x, y))
-        elif x != y:
+        elif x != y and not (isinstance(x, float) and math.isnan(x) and math.isnan(y)):
             return False
     return True
+
+
+def _canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
 def verify(patched: str, intended: Any, *, file: str, document: int | None) -> None:
