@@ -25,14 +25,12 @@ from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
-from hardener.errors import ProfileError
+from hardener.errors import InputError, ProfileError
 from hardener.exemptions import Exemptions, parse_exemptions
 from hardener.kinds import parse_kinds, workload_kinds
 from hardener.registry import Registry, default_registry
 from hardener.transform import Transform
+from hardener.yamlnodes import compose, to_data
 
 DEFAULT_PROFILE = "restricted"
 _TOP_LEVEL_KEYS = {"name", "description", "extends", "transforms", "exemptions", "kinds"}
@@ -54,8 +52,9 @@ class Profile:
     def transform_ids(self) -> tuple[str, ...]:
         return tuple(t.id for t in self.transforms)
 
-    @property
+    @functools.cached_property
     def workload_kinds(self) -> tuple:
+        """The declared kinds as WorkloadKinds, built once: the engine asks for them per document."""
         return workload_kinds(self.kinds)
 
 
@@ -146,11 +145,11 @@ def _parse(text: str, source: str) -> dict:
 
 @functools.lru_cache(maxsize=64)
 def _parse_cached(text: str, source: str) -> dict:
-    """Parsing is pure-Python ruamel (~10 ms a file): a run that loads the same profile again pays once."""
+    """Read with the manifests' own C composer: duplicate keys are refused here too, naming the line."""
     try:
-        raw = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise ProfileError(f"{source}: invalid YAML: {exc}") from None
+        raw = to_data(compose(text, file=source), file=source, text=text).data
+    except InputError as exc:
+        raise ProfileError(str(exc)) from None
     if not isinstance(raw, dict):
         raise ProfileError(f"{source}: a profile is a mapping with 'transforms' (and optionally 'extends')")
     unknown = set(raw) - _TOP_LEVEL_KEYS

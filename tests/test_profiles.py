@@ -61,6 +61,8 @@ def test_profiles_show_unknown_name_is_a_usage_error():
         ("kinds: [{group: argoproj.io, kind: Rollout, podSpec: 'spec..template'}]", "kinds[0]: podSpec: '' is not a field name"),
         ("kinds: [{group: apps, kind: Deployment, podSpec: spec.template.spec}]", "kinds[0]: Deployment in group apps is built in"),
         ("kinds: [{kind: Rollout, podSpec: spec.template.spec}]", "kinds[0]: group: expected an API group"),
+        ("transforms:\n  no-privileged: false\n  no-privileged: true", ":4:3: duplicate key 'no-privileged' (first at line 3)"),
+        ("transforms: [", ":3:1: invalid YAML: did not find expected node content"),
     ],
 )
 def test_profile_errors_name_file_transform_and_key(tmp_path, body, error):
