@@ -241,23 +241,26 @@ def detect_style(root: Node, text: str, newline: str) -> Style:
     """The indent step and sequence style most used in the document."""
     steps: Counter[int] = Counter()
     offsets: Counter[int] = Counter()
-    stack = [root]
+    stack = [root] if not isinstance(root, ScalarNode) else []
     seen: set[int] = set()
-    while stack:
+    while stack:  # collections only: scalars, most of the nodes, are never pushed
         node = stack.pop()
-        if id(node) in seen or isinstance(node, ScalarNode):
+        if id(node) in seen:
             continue
         seen.add(id(node))
         if isinstance(node, SequenceNode):
-            stack.extend(node.value)
+            stack.extend(item for item in node.value if not isinstance(item, ScalarNode))
             continue
+        in_flow = node.flow_style
         for key, value in node.value:
-            stack.append(value)
-            if node.flow_style or value.start_mark.index < key.start_mark.index:
+            if isinstance(value, ScalarNode):
                 continue
-            if isinstance(value, MappingNode) and not value.flow_style and value.value:
+            stack.append(value)
+            if in_flow or value.flow_style or not value.value or value.start_mark.index < key.start_mark.index:
+                continue
+            if isinstance(value, MappingNode):
                 steps[value.value[0][0].start_mark.column - key.start_mark.column] += 1
-            elif isinstance(value, SequenceNode) and not value.flow_style and value.value:
+            else:
                 try:
                     offsets[_dash_column(text, value.value[0]) - key.start_mark.column] += 1
                 except PatchError:
