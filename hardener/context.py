@@ -232,6 +232,8 @@ class PodContext:
 
     def _input_path(self, full: Path) -> Path:
         """``full`` with every list index counted as in the input (items we removed still counted)."""
+        if not self._origins:  # no list has changed yet: every index is the input's
+            return tuple(full)
         node: Any = self.document
         steps = []
         for step in full:

@@ -535,6 +535,7 @@ def mapping_get(node: Node, key: str) -> tuple[Node, Node] | None:
     found = None
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.value == key and key_node.tag != MERGE_TAG:
+            # Only a key written << can be a merge key: other names need not render the tag.
+            if key_node.value == key and isinstance(key_node, ScalarNode) and (key != "<<" or key_node.tag != MERGE_TAG):
                 found = (key_node, value_node)
     return found
