@@ -116,13 +116,23 @@ def _c_loader_class() -> type | None:
         return None
 
     class CLoader(CParser, SafeConstructor, _CachedResolver):  # type: ignore[misc, valid-type]
+        # ruamel builds its table of implicit resolvers per loader, on the first
+        # scalar the tag cache misses: once per document. The table depends only
+        # on the YAML version, which is always the default here, so it is built
+        # once, now, and shared (read-only from here on: safe across threads).
+        _version_table: dict = {}
+
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             self._parser = self._composer = self
             SafeConstructor.__init__(self, loader=self)
             self.allow_duplicate_keys = False
             _CachedResolver.__init__(self, loadumper=self)
+            self._version_implicit_resolver = self._version_table
 
+    builder = _CachedResolver()
+    builder.versioned_resolver  # fills builder's table for the default version
+    CLoader._version_table = builder._version_implicit_resolver
     return CLoader
 
 
