@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 POD = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: nginx\n"
-HEAVY = ("deepdiff", "kubernetes", "rich", "hardener.testing", "syrupy", "pytest")
+HEAVY = ("deepdiff", "kubernetes", "rich", "pydantic", "hardener.testing", "syrupy", "pytest")  # pydantic: typer >= 0.29
 RENDERERS = "hardener.report."
 
 
