@@ -15,7 +15,7 @@ from hardener.errors import InputError, InternalError
 from hardener.exemptions import decide
 from hardener.model import CHANGE, FINDING, SKIP, Record
 from hardener.patch import PatchError, Style, detect_style, is_json_document, patch_spans, render_document
-from hardener.pod_run import run_pod
+from hardener.pod_run import run_object, run_pod
 from hardener.profile import Profile
 from hardener.registry import default_registry
 from hardener.shapes import document_problems, node_at, pod_problems
@@ -121,19 +121,18 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
             "name": metadata.get("name") if isinstance(metadata.get("name"), str) else None,
         }
 
+    enabled = {t.id for t in profile.transforms}
+    known = set(default_registry().ids())
     object_transforms = [t for t in profile.transforms if t.object_kinds]
     for path, obj in locate_objects(view.data) if object_transforms else ():
-        if api_group(str(obj.get("apiVersion", ""))) != "":
+        relevant = [t for t in object_transforms if obj.get("kind") in t.object_kinds]
+        if not relevant or api_group(str(obj.get("apiVersion", ""))) != "":
             continue
         location = ObjectLocation(path, obj)
         context = PodContext(location, view.data, view.shared, record_base_of(location), stream, json_style)
-        for transform in object_transforms:
-            if obj.get("kind") in transform.object_kinds:
-                context.transform_id = transform.id
-                _run_transform(transform.apply_object, context, file, chunk.index)
+        decision = decide(profile.exemptions, obj, {}, enabled, known)
+        run_object(context, relevant, decision, lambda method, ctx: _run_transform(method, ctx, file, chunk.index))
         contexts.append(context)
-    enabled = {t.id for t in profile.transforms}
-    known = set(default_registry().ids())
     for location in locate(view.data, BUILTIN_KINDS + profile.workload_kinds):
         record_base = record_base_of(location)
         spec = lookup(view.data, location.pod_spec_path)

@@ -1,4 +1,4 @@
-"""Run a profile's transforms over one pod, honouring its exemptions.
+"""Run a profile's transforms over one pod (or object), honouring its exemptions.
 
 Every skip is recorded with its reason. An exemption is checked against
 what it exempts: the skipped transform is run on a throw-away copy of the
@@ -53,13 +53,33 @@ def run_pod(context: PodContext, transforms, decision: Decision, run=_call) -> N
         context.exempt_containers = {}
 
 
-def _would_act(context: PodContext, transform, container: str | None = None, run=_call) -> bool:
+def run_object(context: PodContext, transforms, decision: Decision, run=_call) -> None:
+    """Apply object-level ``transforms`` (``apply_object``) to one object, except what ``decision`` exempts.
+
+    An exempt object is reported only where a transform would have acted
+    on it: object transforms mostly act only when a profile asks them to
+    (``service_accounts: true``), and a skip for every ServiceAccount in an
+    excluded namespace would otherwise be noise.
+    """
+    for warning in decision.warnings:
+        context.transform_id = ""
+        context.finding(f"Exemption: {warning}")
+    for transform in transforms:
+        context.transform_id = transform.id
+        reason = decision.everything or decision.transforms.get(transform.id)
+        if reason is None:
+            run(transform.apply_object, context)
+        elif _would_act(context, transform, run=run, method="apply_object"):
+            context.skip(f"Not applied: {reason}")
+
+
+def _would_act(context: PodContext, transform, container: str | None = None, run=_call, method: str = "apply") -> bool:
     """Would ``transform`` change or report something (in ``container``) if it were not exempt?"""
     scratch = PodContext(context.location, copy.deepcopy(context.document), set(), context.record_base)
     scratch.transform_id = transform.id
     if transform.linux_only and scratch.is_windows:
         return False
-    run(transform.apply, scratch)
+    run(getattr(transform, method), scratch)
     relevant: list[Record] = [r for r in scratch.records if r.type in (CHANGE, FINDING)]
     if container is not None:
         relevant = [r for r in relevant if r.container == container]

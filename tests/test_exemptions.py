@@ -105,6 +105,47 @@ def test_unknown_transform_in_annotation_is_warned_about():
     assert "privileged: false" in result.output
 
 
+ACCOUNT = """\
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: agent
+  namespace: {namespace}
+  annotations: {annotations}
+"""
+
+
+@pytest.mark.parametrize(
+    ("namespace", "annotations", "skip"),
+    [
+        ("kube-system", "{}", "Not applied: namespace kube-system is excluded by the profile"),
+        ("apps", "{hardener.dev/skip: automount-service-account-token, hardener.dev/skip-reason: calls the API}",
+         "Not applied: annotation hardener.dev/skip: automount-service-account-token: calls the API"),
+    ],
+)
+def test_exemptions_cover_service_account_objects_too(tmp_path, namespace, annotations, skip):
+    profile = profile_file(tmp_path, """\
+        extends: restricted-service-accounts
+        exemptions:
+          namespaces: [kube-system]
+    """)
+    text = ACCOUNT.format(namespace=namespace, annotations=annotations)
+    result = harden(text, profile)
+    assert result.output == text
+    assert messages(result) == [skip]
+    assert harden(ACCOUNT.format(namespace="apps", annotations="{}"), profile).changed
+
+
+def test_an_exempt_object_no_transform_would_touch_is_not_reported(tmp_path):
+    profile = profile_file(tmp_path, """\
+        extends: restricted
+        exemptions:
+          namespaces: [kube-system]
+    """)
+    result = harden(ACCOUNT.format(namespace="kube-system", annotations="{}"), profile)
+    assert not result.changed and result.records == []
+
+
 def test_per_container_annotation_skips_edits_inside_that_container_only():
     text = pod(annotations='{hardener.dev/skip.agent: "no-privileged,drop-all-capabilities"}').replace("  namespace: apps\n", "")
     result = harden(text, "restricted")
