@@ -73,6 +73,34 @@ def test_stdin_records_name_stdin_and_sarif_uses_a_relative_uri():
     assert uris == {"stdin"}
 
 
+REMOVAL = b"""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: web
+    image: nginx
+    securityContext:
+      capabilities:
+        add:
+        - SYS_ADMIN
+"""
+
+
+def test_a_removal_of_several_lines_names_its_last_line_in_every_report():
+    json_report = json.loads(hardener("fix", "--report", "json", stdin=REMOVAL).stderr)
+    removal = next(c for c in json_report["changes"] if c["transform"] == "restrict-capabilities")
+    assert (removal["line"], removal["end_line"], removal["before"]) == (9, 12, "SYS_ADMIN")
+    assert all(c["end_line"] is None for c in json_report["changes"] if c is not removal)
+    markdown = hardener("fix", "--report", "markdown", stdin=REMOVAL).stderr.decode()
+    assert "| 9–12 | `web` | `spec.containers[0].securityContext` | `SYS_ADMIN` |" in markdown
+    sarif = json.loads(hardener("fix", "--report", "sarif", stdin=REMOVAL).stderr)
+    regions = [r["locations"][0]["physicalLocation"]["region"] for r in sarif["runs"][0]["results"]]
+    assert {"startLine": 9, "endLine": 12} in regions
+
+
 def test_report_file_suffix_picks_the_format(tmp_path):
     result = hardener("fix", "--report-file", str(tmp_path / "hardener.sarif"), stdin=POD)
     assert (result.returncode, result.stdout, result.stderr) == (0, HARDENED_POD, b"")

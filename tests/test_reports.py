@@ -83,6 +83,7 @@ def test_every_record_is_complete_and_points_inside_its_file(report, summary):
         assert record["safety"] in ("safe", "may-break"), where
         assert record["safety"] == "safe" or record["guidance"], where
         assert isinstance(record["line"], int) and 1 <= record["line"] <= lines[record["file"]], where
+        assert record["end_line"] is None or record["line"] < record["end_line"] <= lines[record["file"]], where
         assert isinstance(record["document"], int) and record["document"] >= 0, where
         if record["type"] != SKIP or record["transform"] != "hardener":  # a whole skipped document has no field
             assert record["path"], where

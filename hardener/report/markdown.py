@@ -166,7 +166,7 @@ def _workload_section(records: list[Record]) -> list[str]:
         for r in changes:
             container = code(r.container) if r.container else "(pod)"
             out.append(
-                f"| {r.line} | {container} | {code(r.path_text)} | {value_cell(r.before)} | {value_cell(r.after)} "
+                f"| {r.line}{f'–{r.end_line}' if r.end_line else ''} | {container} | {code(r.path_text)} | {value_cell(r.before)} | {value_cell(r.after)} "
                 f"| `{transform_info(r.transform).id}` |"
             )
     for label, kind_ in (("Findings (not fixed)", FINDING), ("Skipped", SKIP)):

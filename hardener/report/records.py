@@ -20,7 +20,7 @@ ENGINE_ID = "hardener"
 """The transform id of records the engine makes itself (their ``transform`` is empty)."""
 
 FIELDS = (
-    "type", "file", "document", "line", "kind", "namespace", "name", "container", "path",
+    "type", "file", "document", "line", "end_line", "kind", "namespace", "name", "container", "path",
     "before", "after", "transform", "title", "message", "rationale", "references", "safety", "guidance",
 )  # fmt: skip
 
@@ -81,6 +81,7 @@ def record_dict(record: Record) -> dict[str, Any]:
         "file": record.file,
         "document": record.document,
         "line": record.line,
+        "end_line": record.end_line,  # the last line a removal rewrote; null for one line
         "kind": record.kind,
         "namespace": record.namespace,
         "name": record.name,
