@@ -28,14 +28,12 @@ file, a plain YAML stream in and out, hardened by the ordinary engine.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from hardener.errors import HardenerError, InputError, InternalError, ProfileError
 from hardener.model import CHANGE, FINDING, Record
-from hardener.profile import DEFAULT_PROFILE, Profile, load_profile
+from hardener.profile import DEFAULT_PROFILE, Profile, load_profile, load_profile_from_mapping
 
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
 CONFIG_GROUP = "hardener.dev"
@@ -108,19 +106,11 @@ def _profile_from_spec(spec: Any, where: str) -> Profile:
 
 
 def _inline_profile(extends: str, transforms: dict, where: str) -> Profile:
-    """Load inline settings through the profile loader, so they are checked exactly like a file."""
-    import json
-
-    if "/" in extends or extends.endswith((".yaml", ".yml")):
-        extends = os.path.abspath(extends)
-    with tempfile.TemporaryDirectory(prefix="hardener-krm-") as tmp:
-        path = os.path.join(tmp, "functionConfig.yaml")
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump({"name": "functionConfig", "extends": extends, "transforms": transforms}, handle)
-        try:
-            return load_profile(path)
-        except ProfileError as exc:
-            raise ConfigError(str(exc).replace(path, f"{where}: spec")) from None
+    """Inline settings, checked exactly like a profile file; errors name the functionConfig."""
+    try:
+        return load_profile_from_mapping({"name": "functionConfig", "extends": extends, "transforms": transforms}, f"{where}: spec")
+    except ProfileError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _load(name: str, where: str) -> Profile:

@@ -68,6 +68,21 @@ def load_profile(name_or_path: str, registry: Registry | None = None) -> Profile
     """Resolve a shipped name or a file path into a Profile."""
     registry = registry or default_registry()
     raw, source = _resolve(name_or_path, registry, seen=())
+    return _build(raw, source, registry)
+
+
+def load_profile_from_mapping(raw: Any, source: str, registry: Registry | None = None) -> Profile:
+    """A profile given as data (a KRM functionConfig's spec, say), checked exactly like a file.
+
+    ``source`` names it in errors; a relative ``extends`` path is taken from
+    the working directory.
+    """
+    registry = registry or default_registry()
+    merged = _merge(_check(copy.deepcopy(raw), source), source, registry, seen=())
+    return _build(merged, source, registry)
+
+
+def _build(raw: dict, source: str, registry: Registry) -> Profile:
     transforms = []
     for transform_id, params in sorted(raw["transforms"].items(), key=lambda item: registry.order(item[0])):
         if params is False:
@@ -89,7 +104,11 @@ def _resolve(name_or_path: str, registry: Registry, seen: tuple[str, ...]) -> tu
     text, source = _read(name_or_path, relative_to=FsPath(seen[-1]).parent if seen and FsPath(seen[-1]).exists() else None)
     if source in seen:
         raise ProfileError(f"{source}: 'extends' loops back: {' -> '.join(seen + (source,))}")
-    raw = _parse(text, source)
+    return _merge(_parse(text, source), source, registry, seen), source
+
+
+def _merge(raw: dict, source: str, registry: Registry, seen: tuple[str, ...]) -> dict:
+    """``raw`` over everything it extends (child wins)."""
     merged: dict[str, Any] = {"transforms": {}}
     if "extends" in raw:
         parent_name = raw["extends"]
@@ -120,7 +139,7 @@ def _resolve(name_or_path: str, registry: Registry, seen: tuple[str, ...]) -> tu
         else:
             raise ProfileError(f"{source}: transforms: {transform_id}: expected true, false or a mapping of parameters")
     merged["transforms"] = transforms
-    return merged, source
+    return merged
 
 
 def _read(name_or_path: str, relative_to: FsPath | None) -> tuple[str, str]:
@@ -150,6 +169,11 @@ def _parse_cached(text: str, source: str) -> dict:
         raw = to_data(compose(text, file=source), file=source, text=text).data
     except InputError as exc:
         raise ProfileError(str(exc)) from None
+    return _check(raw, source)
+
+
+def _check(raw: Any, source: str) -> dict:
+    """The top level of a profile: a mapping of known keys, with a mapping of transforms."""
     if not isinstance(raw, dict):
         raise ProfileError(f"{source}: a profile is a mapping with 'transforms' (and optionally 'extends')")
     unknown = set(raw) - _TOP_LEVEL_KEYS

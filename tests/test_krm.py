@@ -147,7 +147,10 @@ def test_configmap_function_config_names_the_profile():
         ("apiVersion: v1\nkind: ConfigMap\ndata:\n  profile: nope\n", "unknown profile 'nope'"),
         ("apiVersion: v1\nkind: ConfigMap\ndata:\n  level: high\n", "unknown key(s) level"),
         ("apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nspec:\n  profle: restricted\n", "unknown key(s) profle"),
-        ("apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nspec:\n  transforms:\n    no-such: {}\n", "unknown transform 'no-such'"),
+        ("apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nspec:\n  transforms:\n    no-such: {}\n",
+         "functionConfig: spec: transforms: unknown transform 'no-such'"),
+        ("apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nspec:\n  transforms:\n    no-host-ports: {max_port: '80'}\n",
+         "functionConfig: spec: transforms: no-host-ports: max_port: expected int, got '80'"),
         ("apiVersion: example.com/v1\nkind: Other\n", "unsupported Other"),
     ],
 )
