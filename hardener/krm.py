@@ -34,6 +34,7 @@ from typing import Any
 from hardener.errors import HardenerError, InputError, InternalError, ProfileError
 from hardener.model import CHANGE, FINDING, Record
 from hardener.profile import DEFAULT_PROFILE, Profile, load_profile, load_profile_from_mapping
+from hardener.workloads import locate_objects
 
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
 CONFIG_GROUP = "hardener.dev"
@@ -289,15 +290,15 @@ def _file_of(item: dict) -> tuple[str | None, int | None]:
 
 
 def _resource_ref(item: dict, record: Record | None = None) -> dict:
-    metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
-    ref = {"apiVersion": item.get("apiVersion"), "kind": item.get("kind"), "name": metadata.get("name")}
-    namespace = metadata.get("namespace")
-    if record is not None and record.kind and record.kind != item.get("kind"):  # an object inside a List
-        ref = {"kind": record.kind, "name": record.name}
-        namespace = record.namespace
-    if namespace:
-        ref["namespace"] = namespace
-    return {key: value for key, value in ref.items() if value is not None}
+    """The object a result is about: ``item``, or the object inside it (a List's) that holds the record's path."""
+    obj = item
+    if record is not None:
+        holders = [(path, o) for path, o in locate_objects(item) if tuple(record.path[: len(path)]) == path]
+        if holders:
+            obj = max(holders, key=lambda held: len(held[0]))[1]
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    ref = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "name": metadata.get("name"), "namespace": metadata.get("namespace")}
+    return {key: value for key, value in ref.items() if isinstance(value, str) and value}
 
 
 def _file_result(item: dict) -> dict:

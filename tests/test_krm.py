@@ -233,4 +233,4 @@ def test_crlf_deep_indents_flow_items_and_lists_are_spliced_in_place():
     pods = [data["items"][0], data["items"][1], data["items"][2]["items"][0]]
     assert [p["spec"]["securityContext"] for p in pods] == [{"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}] * 3
     listed = [r for r in data["results"] if r["resourceRef"].get("name") == "r"]
-    assert listed and listed[0]["resourceRef"] == {"kind": "Pod", "name": "r"}
+    assert listed and listed[0]["resourceRef"] == {"apiVersion": "v1", "kind": "Pod", "name": "r"}
