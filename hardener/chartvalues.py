@@ -103,7 +103,8 @@ def harden_values(text: str, profile: Profile, references: frozenset[str], file:
         new_text, lines = patch(chunk.text, root, edits, detect_style(root, chunk.text, detect_newline(text)))
     except PatchError as error:
         kept = [r for r in records if r.type != CHANGE]
-        return text, kept + [Record(FINDING, "", f"values.yaml left unchanged: {error}", line=chunk.first_line + 1, **base)]
+        message, line = error.located(chunk.first_line)
+        return text, kept + [Record(FINDING, "", f"values.yaml left unchanged: {message}", line=line or chunk.first_line + 1, **base)]
     for record, line in zip([r for r in records if r.edit is not None], lines):
         record.line = chunk.first_line + line + 1
     verify(new_text, view.data, file=file, document=chunk.index)

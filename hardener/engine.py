@@ -157,7 +157,8 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         new_text, spans = patch_spans(chunk.text, root, edits, style) if edits else (chunk.text, [])
     except PatchError as error:
         kept = [r for r in records if r.type != CHANGE]
-        kept.append(Record(FINDING, "", f"Document left unchanged: {error}", line=chunk.first_line + 1, **base))
+        message, line = error.located(chunk.first_line)
+        kept.append(Record(FINDING, "", f"Document left unchanged: {message}", line=line or chunk.first_line + 1, **base))
         return chunk.text, kept
     span_of_edit = {id(edit): span for edit, span in zip(edits, spans)}
     for record in records:

@@ -36,7 +36,22 @@ _NULLS = {"", "~", "null", "Null", "NULL"}
 
 
 class PatchError(Exception):
-    """An edit cannot be placed in the text with certainty."""
+    """An edit cannot be placed in the text with certainty.
+
+    ``line`` is the 0-based line of the problem in the document's own text,
+    when there is one: the caller knows where the document starts.
+    """
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def located(self, first_line: int) -> tuple[str, int | None]:
+        """The message with the problem's 1-based line in the stream, and that line."""
+        if self.line is None:
+            return self.message, None
+        return f"line {first_line + self.line + 1}: {self.message}", first_line + self.line + 1
 
 
 @dataclass(frozen=True)
@@ -112,7 +127,7 @@ def patch_spans(text: str, root: Node, edits: list[Edit], style: Style) -> tuple
         if _is_empty(node) and len(trail) > 1 and getattr(trail[-2][1], "flow_style", False):
             # `{"securityContext"}` or `{securityContext: }`: no block can go there, and a flow
             # value would have to be threaded between the key and what follows it.
-            raise PatchError(f"line {node.start_mark.line + 1}: cannot fill an empty value inside a flow mapping")
+            raise PatchError("cannot fill an empty value inside a flow mapping", line=node.start_mark.line)
         if not remaining:  # append onto an empty value: `drop:` with nothing after it
             if not _is_empty(node):
                 raise PatchError(f"cannot add to {_describe(edit.path)}: it is not a list")
@@ -203,12 +218,12 @@ def _content_end(text: str, node: Node, key: Node | None = None) -> int:
         if isinstance(node, MappingNode):
             key, child = node.value[-1]
             if child.start_mark.index < key.start_mark.index:
-                raise PatchError(f"line {key.start_mark.line + 1}: the block ends with an alias")
+                raise PatchError("the block ends with an alias", line=key.start_mark.line)
             _refuse_explicit_key(text, key)
         else:
             key, child = None, node.value[-1]
             if child.start_mark.index < node.start_mark.index:
-                raise PatchError(f"line {node.start_mark.line + 1}: the list ends with an alias")
+                raise PatchError("the list ends with an alias", line=node.start_mark.line)
         node = child
 
 
@@ -218,7 +233,7 @@ def _refuse_explicit_key(text: str, key: Node) -> None:
     while index >= 0 and text[index] in " \t":
         index -= 1
     if index >= 0 and text[index] == "?":
-        raise PatchError(f"line {key.start_mark.line + 1}: a mapping with an explicit '?' key")
+        raise PatchError("a mapping with an explicit '?' key", line=key.start_mark.line)
 
 
 def _line_after(text: str, offset: int) -> int:
@@ -233,7 +248,7 @@ def _dash_column(text: str, item: Node) -> int:
     while index >= 0 and text[index] in " \t":
         index -= 1
     if index < 0 or text[index] != "-":
-        raise PatchError(f"line {item.start_mark.line + 1}: cannot find the item's '-'")
+        raise PatchError("cannot find the item's '-'", line=item.start_mark.line)
     return item.start_mark.column - (item.start_mark.index - index)
 
 
@@ -299,7 +314,7 @@ def render_scalar(value: Any, like: Node | None, style: Style) -> str:
 
 def _replace_scalar(text: str, node: Node, value: Any, style: Style) -> Splice:
     if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
-        raise PatchError(f"line {node.start_mark.line + 1}: expected a plain value to replace")
+        raise PatchError("expected a plain value to replace", line=node.start_mark.line)
     return Splice(node.start_mark.index, node.end_mark.index, render_scalar(value, node, style))
 
 
@@ -373,7 +388,7 @@ def _render_target(text: str, target: _Target, style: Style) -> Splice:
         column = _dash_column(text, node.value[0])
         pad = " " * column
         return _insert_lines(text, _content_end(text, node), [f"{pad}- {entry}" for entry in entries], target.depth, style)
-    raise PatchError(f"line {node.start_mark.line + 1}: cannot add to this value")
+    raise PatchError("cannot add to this value", line=node.start_mark.line)
 
 
 def _block_key_with_empty_flow(text: str, key: Node | None, node: Node, style: Style) -> bool:
@@ -416,7 +431,7 @@ def _flow_insert(text: str, node: Node, children: list[Node], entries: list[str]
         return Splice(at, at, "".join(f"{pad}{entry},{style.newline}" for entry in entries), depth)
     last = children[-1]
     if last.start_mark.index < node.start_mark.index:
-        raise PatchError(f"line {node.start_mark.line + 1}: the collection ends with an alias")
+        raise PatchError("the collection ends with an alias", line=node.start_mark.line)
     end = _content_end(text, last)
     if one_per_line:  # a list keeps its order: the new item goes last and the old last line gains a comma
         pad = " " * first.start_mark.column
@@ -461,20 +476,20 @@ def _render_removal(text: str, removal: _Removal, adds: bool = False) -> list[Sp
     children = list(node.value)
     doomed = {id(child) for _, child in removal.children}
     if len(doomed) == len(children) and not adds:
-        raise PatchError(f"line {node.start_mark.line + 1}: removing every entry would leave an empty collection")
+        raise PatchError("removing every entry would leave an empty collection", line=node.start_mark.line)
     if node.flow_style:
         return _remove_flow(text, removal, children, doomed)
     splices = []
     for index, (key, child) in enumerate(removal.children):
         item = key if key is not None else child
         if item.start_mark.index < node.start_mark.index:
-            raise PatchError(f"line {item.start_mark.line + 1}: cannot remove an entry that comes from an alias")
+            raise PatchError("cannot remove an entry that comes from an alias", line=item.start_mark.line)
         end = _line_after(text, _content_end(text, child, key))
         start = _line_start(text, item.start_mark.index)
         if key is None:  # a block sequence item: from its dash's line
             dash = text.rfind("-", 0, child.start_mark.index) if child.start_mark.index else -1
             if dash < 0 or text[start:dash].strip() or text[dash + 1 : child.start_mark.index].strip():
-                raise PatchError(f"line {child.start_mark.line + 1}: the item does not start its own line")
+                raise PatchError("the item does not start its own line", line=child.start_mark.line)
         elif text[start : item.start_mark.index].strip():
             start, end = _remove_first_key(text, node, key)
         removal.span_of[id(child)] = _lines_of(text, start, end)
@@ -486,13 +501,17 @@ def _remove_first_key(text: str, node: Node, key: Node) -> tuple[int, int]:
     """``- hostPort: 80`` then ``  containerPort: 80``: the next key moves up behind the dash."""
     pairs = node.value
     if pairs[0][0] is not key or len(pairs) < 2:
-        raise PatchError(f"line {key.start_mark.line + 1}: the key shares its line with other content")
+        raise PatchError("the key shares its line with other content", line=key.start_mark.line)
     following = pairs[1][0]
     if following.start_mark.column != key.start_mark.column or following.start_mark.line <= key.start_mark.line:
-        raise PatchError(f"line {key.start_mark.line + 1}: the key shares its line with other content")
+        raise PatchError("the key shares its line with other content", line=key.start_mark.line)
     between = text[_content_end(text, pairs[0][1], key) : following.start_mark.index]
-    if "#" in between:
-        raise PatchError(f"line {key.start_mark.line + 1}: a comment follows the removed key")
+    later_lines = between.partition("\n")[2]
+    # A comment at the end of the removed key's line goes with it, as it does
+    # with any removed line; a comment line before the next key is about that
+    # key, and moving the key up behind the dash would leave it stranded.
+    if "#" in later_lines:
+        raise PatchError("a comment line follows the removed key", line=key.start_mark.line)
     return key.start_mark.index, following.start_mark.index
 
 
@@ -500,7 +519,7 @@ def _child_text_range(text: str, node: Node, pair: tuple[Node | None, Node]) -> 
     key, child = pair
     first = key if key is not None else child
     if first.start_mark.index < node.start_mark.index or child.start_mark.index < node.start_mark.index:
-        raise PatchError(f"line {node.start_mark.line + 1}: the collection holds an alias")
+        raise PatchError("the collection holds an alias", line=node.start_mark.line)
     return first.start_mark.index, _content_end(text, child, key)
 
 
@@ -522,7 +541,7 @@ def _remove_flow(text: str, removal: _Removal, children: list, doomed: set[int],
     # without a trailing comma instead takes the comma of the kept entry before it.
     lines = [text.count("\n", 0, a) for a, _ in ranges]
     if len(set(lines)) != len(lines) or any(text[_line_start(text, a) : a].strip() for a, _ in ranges):
-        raise PatchError(f"line {node.start_mark.line + 1}: a multi-line flow collection with several entries on a line")
+        raise PatchError("a multi-line flow collection with several entries on a line", line=node.start_mark.line)
     kept_indices = [i for i, g in enumerate(gone) if not g]
     last_kept = kept_indices[-1] if kept_indices else -1
     splices = []
@@ -535,7 +554,7 @@ def _remove_flow(text: str, removal: _Removal, children: list, doomed: set[int],
         has_comma = after < len(text) and text[after] == ","
         line_end = _line_after(text, after + 1 if has_comma else end)
         if text[(after + 1 if has_comma else end) : line_end].strip():
-            raise PatchError(f"line {lines[index] + 1}: the removed entry shares its last line with other content")
+            raise PatchError("the removed entry shares its last line with other content", line=lines[index])
         if has_comma or index < last_kept or last_kept < 0:
             cut = (_line_start(text, start), line_end)
         else:

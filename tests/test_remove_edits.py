@@ -100,3 +100,14 @@ def test_removing_a_missing_field_changes_nothing():
     text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: a\n"
     result = run(text, lambda pod: pod.remove(("securityContext", "runAsUser"), "rm", first(pod)))
     assert result.output == text and result.records == []
+
+
+def test_a_refused_edit_names_its_line_in_the_stream_not_in_the_document():
+    refused = "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: b\n    ports:\n    - hostPort: 1\n      # the app's port\n      containerPort: 1\n"
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n" + refused
+    result = harden(text, "baseline")
+    assert result.output == text
+    finding = next(r for r in result.findings if r.message.startswith("Document left unchanged"))
+    assert finding.message == "Document left unchanged: line 12: a comment line follows the removed key"
+    assert (finding.document, finding.line) == (1, 12)
+    assert text.splitlines()[11] == "    - hostPort: 1"
