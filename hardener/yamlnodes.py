@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
@@ -120,7 +120,7 @@ def _c_loader_class() -> type | None:
         # scalar the tag cache misses: once per document. The table depends only
         # on the YAML version, which is always the default here, so it is built
         # once, now, and shared (read-only from here on: safe across threads).
-        _version_table: dict = {}
+        _version_table: ClassVar[dict] = {}
 
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
@@ -130,9 +130,7 @@ def _c_loader_class() -> type | None:
             _CachedResolver.__init__(self, loadumper=self)
             self._version_implicit_resolver = self._version_table
 
-    builder = _CachedResolver()
-    builder.versioned_resolver  # fills builder's table for the default version
-    CLoader._version_table = builder._version_implicit_resolver
+    CLoader._version_table = {_DEFAULT_YAML_VERSION: _CachedResolver().versioned_resolver}
     return CLoader
 
 
