@@ -55,17 +55,17 @@ class _CachedResolver(VersionedResolver):
 
     The C composer asks the (pure Python) resolver for the tag of every
     scalar, and answering costs more than composing: the resolver looks up
-    the YAML version and walks its regular expressions each time. The answer
-    depends only on the scalar's text, its implicit flags and the version, and
-    a manifest repeats the same keys and values, so it is remembered (short
-    scalars only, and a bounded number of them). The tags are ruamel's own:
+    the YAML version and walks its regular expressions each time. A quoted or
+    tagged scalar always gets the default tag; a plain one's tag depends only
+    on its text and the version, and a manifest repeats the same keys and
+    values, so it is remembered (short scalars only, and a bounded number). The tags are ruamel's own:
     the cache changes how fast, never what. Only used with the C parser,
     whose resolver always works with the loader's default version (the pure
     parser switches versions on a ``%YAML`` directive, which the key does
     not hold), and only while no path resolvers are registered.
     """
 
-    _cache: dict[tuple, Any] = {}
+    _cache: ClassVar[dict[str, Any]] = {}
     MAX_CACHED = 50_000
     MAX_LENGTH = 128
 
@@ -76,16 +76,18 @@ class _CachedResolver(VersionedResolver):
         return self._loader_version or _DEFAULT_YAML_VERSION
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is ScalarNode:
-            key = (value, implicit)
-            tag = self._cache.get(key)
-            if tag is not None:
-                return tag
-            tag = super().resolve(kind, value, implicit)
-            if len(value) <= self.MAX_LENGTH and not self.yaml_path_resolvers:
-                if len(self._cache) >= self.MAX_CACHED:
-                    self._cache.clear()
-                self._cache[key] = tag
+        if kind is ScalarNode and not self.yaml_path_resolvers:
+            # ruamel matches a scalar's text against the implicit tags only when it
+            # is plain (implicit[0]); any other scalar gets the default tag.
+            if not implicit[0]:
+                return self.DEFAULT_SCALAR_TAG
+            tag = self._cache.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(value) <= self.MAX_LENGTH:
+                    if len(self._cache) >= self.MAX_CACHED:
+                        self._cache.clear()
+                    self._cache[value] = tag
             return tag
         if not self.yaml_path_resolvers:
             if kind is MappingNode:
@@ -119,8 +121,11 @@ def _c_loader_class() -> type | None:
         # ruamel builds its table of implicit resolvers per loader, on the first
         # scalar the tag cache misses: once per document. The table depends only
         # on the YAML version, which is always the default here, so it is built
-        # once, now, and shared (read-only from here on: safe across threads).
-        _version_table: ClassVar[dict] = {}
+        # once, now, and shared: read-only from then on, so safe across threads.
+        # (ruamel's resolve() extends a table's list in place when a resolver is
+        # registered for any first character; none is by default, and with one
+        # the table is not shared, or it would grow with every document.)
+        _version_table: ClassVar[dict | None] = None
 
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
@@ -128,9 +133,12 @@ def _c_loader_class() -> type | None:
             SafeConstructor.__init__(self, loader=self)
             self.allow_duplicate_keys = False
             _CachedResolver.__init__(self, loadumper=self)
-            self._version_implicit_resolver = self._version_table
+            if self._version_table is not None:
+                self._version_implicit_resolver = self._version_table
 
-    CLoader._version_table = {_DEFAULT_YAML_VERSION: _CachedResolver().versioned_resolver}
+    table = _CachedResolver().versioned_resolver
+    if None not in table:
+        CLoader._version_table = {_DEFAULT_YAML_VERSION: table}
     return CLoader
 
 
