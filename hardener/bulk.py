@@ -2,7 +2,8 @@
 
 Each file is read, triaged and hardened on its own, so one bad file never
 stops the others: its error is kept on its outcome. Nothing here writes;
-the runner decides what to do with the results once they are all in.
+the runner decides what to do with the results once they are all in, so
+each result keeps only what the runner's write-back will use.
 
 Workers are processes (hardening is CPU-bound Python); each receives the
 resolved profile once, pickled, so a profile file is read a single time.
@@ -20,7 +21,7 @@ from hardener.errors import HardenerError
 from hardener.files import read_input
 from hardener.model import SKIP, Record
 from hardener.profile import Profile
-from hardener.runner import Outcome
+from hardener.runner import Outcome, WriteBack, keep_for
 from hardener.walk import Input, Skip
 
 
@@ -33,8 +34,18 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def harden_one(item: Input, profile: Profile) -> Outcome:
-    """Read, triage and harden one input; every failure is kept on the outcome, never raised."""
+def harden_one(item: Input, profile: Profile, write_back: WriteBack | None = None) -> Outcome:
+    """Read, triage and harden one input; every failure is kept on the outcome, never raised.
+
+    With ``write_back``, the result keeps only what that write-back needs.
+    """
+    outcome = _harden_one(item, profile)
+    if write_back is not None and outcome.result is not None:
+        outcome.result = keep_for(write_back, outcome.result)
+    return outcome
+
+
+def _harden_one(item: Input, profile: Profile) -> Outcome:
     from hardener.api import harden_bytes
     from hardener.textio import decode
     from hardener.triage import EMPTY, NOT_KUBERNETES, looks_like_kubernetes, unrendered_template
@@ -97,27 +108,32 @@ MIN_FILES_FOR_WORKERS = 8
 """Below this, starting worker processes costs more than it saves."""
 
 _worker_profile: Profile | None = None
+_worker_write_back: WriteBack | None = None
 
 
-def _init_worker(profile: Profile) -> None:
-    global _worker_profile
-    _worker_profile = profile
+def _init_worker(profile: Profile, write_back: WriteBack | None) -> None:
+    global _worker_profile, _worker_write_back
+    _worker_profile, _worker_write_back = profile, write_back
 
 
 def _harden_batch_in_worker(batch: list[tuple[int, Input]]) -> list[tuple[int, Outcome]]:
     assert _worker_profile is not None
-    return [(index, harden_one(item, _worker_profile)) for index, item in batch]
+    return [(index, harden_one(item, _worker_profile, _worker_write_back)) for index, item in batch]
 
 
 def harden_many(
-    items: list[Input], profile: Profile, jobs: int = 1, on_done: Callable[[], None] | None = None
+    items: list[Input],
+    profile: Profile,
+    jobs: int = 1,
+    on_done: Callable[[], None] | None = None,
+    write_back: WriteBack | None = None,
 ) -> Iterator[Outcome]:
     """Outcomes of ``items`` in their order, using up to ``jobs`` processes."""
     done = on_done or (lambda: None)
     workers = min(jobs, len(items))
     if workers <= 1 or len(items) < MIN_FILES_FOR_WORKERS:
         for item in items:
-            outcome = harden_one(item, profile)
+            outcome = harden_one(item, profile, write_back)
             done()
             yield outcome
         return
@@ -125,7 +141,7 @@ def harden_many(
 
     slots: list[Outcome | None] = [None] * len(items)
     next_out = 0
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(profile,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(profile, write_back)) as pool:
         pending = [pool.submit(_harden_batch_in_worker, batch) for batch in _batches(items, workers)]
         for future in as_completed(pending):
             for index, outcome in future.result():

@@ -18,6 +18,7 @@ from typing import IO
 
 from hardener.errors import HardenerError, InputError, InternalError
 from hardener.files import STDIN, open_input, write_atomic
+from hardener.model import Record, RecordViews
 from hardener.profile import Profile
 from hardener.walk import Input, Skip, collect
 
@@ -31,6 +32,37 @@ class WriteBack(Enum):
     WRITE = "write"
     DIFF = "diff"
     CHECK = "check"
+
+
+@dataclass
+class KeptResult(RecordViews):
+    """A result with only what its write-back still needs: records, counts, and bytes or texts.
+
+    A bulk run holds every result until the end (nothing is written when any
+    output cannot be vouched for); kept whole, each file would be held three
+    times over (input text, output text, output bytes).
+    """
+
+    records: list[Record] = field(default_factory=list)
+    documents: int = 0
+    changed_documents: list[int] = field(default_factory=list)
+    input: str = ""
+    output: str = ""
+    output_bytes: bytes = b""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changed_documents)
+
+
+def keep_for(write_back: WriteBack, result) -> KeptResult:
+    """``result`` (a ``BytesResult``) cut down to what ``write_back`` writes: bytes, texts for a diff, or nothing."""
+    kept = KeptResult(result.records, result.documents, result.changed_documents)
+    if write_back is WriteBack.STDOUT or (write_back is WriteBack.WRITE and result.changed):
+        kept.output_bytes = result.output_bytes
+    elif write_back is WriteBack.DIFF and result.changed:
+        kept.input, kept.output = result.input, result.output
+    return kept
 
 
 @dataclass
@@ -81,12 +113,18 @@ def collect_inputs(paths: list[str], chart_values: bool = False) -> list[Input]:
     return collect(paths, chart_values)
 
 
-def harden_inputs(items: list[Input | str], profile: Profile, jobs: int = 1, on_done=None) -> RunSummary:
-    """Harden every input (in ``jobs`` processes); an error stops that input only."""
+def harden_inputs(
+    items: list[Input | str], profile: Profile, jobs: int = 1, on_done=None, write_back: WriteBack | None = None
+) -> RunSummary:
+    """Harden every input (in ``jobs`` processes); an error stops that input only.
+
+    With ``write_back``, each result keeps only what that write-back needs
+    (``keep_for``), in the worker, before it is sent back.
+    """
     from hardener.bulk import harden_many
 
     inputs = [Input(item) if isinstance(item, str) else item for item in items]
-    return RunSummary(list(harden_many(inputs, profile, jobs, on_done)))
+    return RunSummary(list(harden_many(inputs, profile, jobs, on_done, write_back)))
 
 
 def stream_inputs(items: list[Input], profile: Profile, sink: IO[bytes], *, keep_records: bool, on_done=None) -> RunSummary:
@@ -165,7 +203,7 @@ def run(
             spool = new_spool()
             summary = stream_inputs(items, profile, spool, keep_records=bool(report), on_done=advance)
         else:
-            summary = harden_inputs(items, profile, jobs, advance)
+            summary = harden_inputs(items, profile, jobs, advance, write_back)
     internal = [o for o in summary.errors if isinstance(o.error, InternalError)]
     if internal:
         if spool is not None:

@@ -20,6 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from hardener.cli import app
+from hardener.profile import load_profile
+from hardener.runner import WriteBack, harden_inputs
 from tests.conftest import CORPUS, corpus_files
 
 WORKLOAD = """\
@@ -343,3 +345,24 @@ def test_a_subdirectory_of_a_repository_honours_its_gitignore(tmp_path):
     assert result.stderr.decode().startswith("hardened deploy/app.yaml (")
     assert kept.read_bytes() == filter_output(WORKLOAD.encode())
     assert ignored.read_bytes() == outside.read_bytes() == WORKLOAD.encode()
+
+
+@pytest.mark.parametrize(
+    ("write_back", "changed_keeps", "unchanged_keeps"),
+    [
+        ("check", set(), set()),
+        ("write", {"output_bytes"}, set()),
+        ("diff", {"input", "output"}, set()),
+        ("stdout", {"output_bytes"}, {"output_bytes"}),
+    ],
+)
+def test_a_bulk_run_keeps_only_what_its_write_back_writes(tmp_path, write_back, changed_keeps, unchanged_keeps):
+    """Results wait for the whole run (nothing is written if one fails): they must not hold every text."""
+    (tmp_path / "workload.yaml").write_text(WORKLOAD)
+    (tmp_path / "hardened.yaml").write_bytes(filter_output(WORKLOAD.encode()))
+    summary = harden_inputs([str(tmp_path / "workload.yaml"), str(tmp_path / "hardened.yaml")], load_profile("restricted"), write_back=WriteBack(write_back))
+    changed, unchanged = (outcome.result for outcome in summary.outcomes)
+    assert changed.changed and changed.changes and not unchanged.changed
+    for result, keeps in ((changed, changed_keeps), (unchanged, unchanged_keeps)):
+        held = {name for name in ("input", "output", "output_bytes") if getattr(result, name)}
+        assert held == keeps, (write_back, result)
