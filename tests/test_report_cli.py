@@ -73,6 +73,19 @@ def test_stdin_records_name_stdin_and_sarif_uses_a_relative_uri():
     assert uris == {"stdin"}
 
 
+def test_sarif_uris_are_relative_to_the_repository_root_from_any_directory_in_it(tmp_path):
+    """Code scanning resolves URIs against the repository root; a CI step may run in a subdirectory."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / "web.yaml").write_bytes(POD)
+    result = hardener("check", "--report", "sarif", "--report-file", "out.sarif", "web.yaml", cwd=deploy)
+    assert result.returncode == 1
+    log = json.loads((deploy / "out.sarif").read_text(encoding="utf-8"))
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
+    assert uris == {"deploy/web.yaml"}
+
+
 REMOVAL = b"""\
 apiVersion: v1
 kind: Pod

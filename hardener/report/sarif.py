@@ -6,13 +6,16 @@ hardened; hardener would set it") and each finding ("hardener cannot fix
 this") is a result at the line of the original file. Skips are
 exemptions, not problems, and are only counted in the run's properties.
 
-Locations are relative URIs (code scanning resolves them against the
-repository root, so run hardener from there); an absolute path is made
-relative to the working directory and standard input becomes ``stdin``.
+Locations are relative URIs, which code scanning resolves against the
+repository root: inside a git work tree a path is made relative to its
+root, wherever in the tree hardener runs (a CI step with a
+``working-directory``); elsewhere, relative to the working directory.
+Standard input becomes ``stdin``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -53,13 +56,27 @@ def artifact_uri(file: str) -> str:
     """A relative URI reference for a record's file; never an absolute path."""
     if file in ("<stdin>", "-"):
         return STDIN_URI
-    path = file
-    if os.path.isabs(path):
-        try:
-            path = os.path.relpath(path)
-        except ValueError:  # another drive on Windows: keep the name at least
-            path = PurePath(path).name
-    return quote(PurePath(path).as_posix().removeprefix("./"))
+    path, cwd = os.path.abspath(file), os.getcwd()
+    root = _work_tree_root(cwd)
+    base = root if root is not None and os.path.commonpath([root, path]) == root else cwd
+    try:
+        path = os.path.relpath(path, base)
+    except ValueError:  # another drive on Windows: keep the name at least
+        path = PurePath(path).name
+    return quote(PurePath(path).as_posix())
+
+
+@functools.lru_cache(maxsize=8)
+def _work_tree_root(cwd: str) -> str | None:
+    """The nearest directory at or above ``cwd`` that holds ``.git`` (a directory, or a file in a worktree)."""
+    here = cwd
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
 def _rule_ids(records: list[Record]) -> list[str]:
