@@ -104,7 +104,7 @@ def harden_values(text: str, profile: Profile, references: frozenset[str], file:
     except PatchError as error:
         kept = [r for r in records if r.type != CHANGE]
         message, line = error.located(chunk.first_line)
-        return text, kept + [Record(FINDING, "", f"values.yaml left unchanged: {message}", line=line or chunk.first_line + 1, **base)]
+        return text, kept + [Record(FINDING, "", f"values.yaml left unchanged: {message}", line=line, **base)]
     for record, line in zip([r for r in records if r.edit is not None], lines):
         record.line = chunk.first_line + line + 1
     verify(new_text, view.data, file=file, document=chunk.index)

@@ -158,7 +158,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
     except PatchError as error:
         kept = [r for r in records if r.type != CHANGE]
         message, line = error.located(chunk.first_line)
-        kept.append(Record(FINDING, "", f"Document left unchanged: {message}", line=line or chunk.first_line + 1, **base))
+        kept.append(Record(FINDING, "", f"Document left unchanged: {message}", line=line, **base))
         return chunk.text, kept
     span_of_edit = {id(edit): span for edit, span in zip(edits, spans)}
     for record in records:

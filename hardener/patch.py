@@ -47,10 +47,10 @@ class PatchError(Exception):
         self.message = message
         self.line = line
 
-    def located(self, first_line: int) -> tuple[str, int | None]:
-        """The message with the problem's 1-based line in the stream, and that line."""
+    def located(self, first_line: int) -> tuple[str, int]:
+        """The message with the problem's 1-based line in the stream, and that line (else the document's first)."""
         if self.line is None:
-            return self.message, None
+            return self.message, first_line + 1
         return f"line {first_line + self.line + 1}: {self.message}", first_line + self.line + 1
 
 

@@ -8,7 +8,6 @@ is reported with a deepdiff of the two and nothing is emitted.
 
 from __future__ import annotations
 
-import json
 import marshal
 import math
 from typing import Any
@@ -20,21 +19,18 @@ from hardener.yamlnodes import compose, to_data
 def strictly_equal(a: Any, b: Any) -> bool:
     """Equality that tells ``True`` from ``1`` and ``1`` from ``1.0``, without recursion.
 
-    Fast paths, in C. The same marshal bytes (version 0: no references, no
-    interning flags, a type code before every value): the same data, key
-    order included, which is how a patched document usually reads back, in
-    a third of the time two reprs take. Otherwise
-    ``==`` tells everything apart but the numbers (``True == 1 == 1.0``) and
-    ignores key order (a new key may sit in another place in the text than
-    in the intended data), and canonical JSON (keys sorted) tells the numbers
-    apart (``true``, ``1``, ``1.0``). Anything else goes to the walk below:
-    data JSON cannot sort (keys of mixed types), ``.nan`` (never ``==`` to
-    itself), and real differences.
+    Fast path, in C: the same marshal bytes (version 0: no references, no
+    interning flags, a type code before every value) are the same data, key
+    order included, which is how a patched document reads back, in a third of
+    the time two reprs take. Anything else goes to the walk below, which
+    ignores key order (a new key may sit elsewhere in the text than in the
+    intended data), tells ``1`` from ``true`` in keys too, and lets ``.nan``
+    equal ``.nan``.
     """
     try:
-        if marshal.dumps(a, 0) == marshal.dumps(b, 0) or (a == b and _canonical(a) == _canonical(b)):
+        if marshal.dumps(a, 0) == marshal.dumps(b, 0):
             return True
-    except (TypeError, ValueError, RecursionError):
+    except (ValueError, RecursionError):  # nested deeper than marshal goes
         pass
     stack = [(a, b)]
     seen: set[tuple[int, int]] = set()
@@ -62,10 +58,6 @@ def strictly_equal(a: Any, b: Any) -> bool:
         elif x != y and not (isinstance(x, float) and math.isnan(x) and math.isnan(y)):
             return False
     return True
-
-
-def _canonical(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
 def verify(patched: str, intended: Any, *, file: str, document: int | None) -> None:
