@@ -123,6 +123,10 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
 
     enabled = {t.id for t in profile.transforms}
     known = set(default_registry().ids())
+
+    def run(method, context: PodContext) -> None:
+        _run_transform(method, context, file, chunk.index)
+
     object_transforms = [t for t in profile.transforms if t.object_kinds]
     for path, obj in locate_objects(view.data) if object_transforms else ():
         relevant = [t for t in object_transforms if obj.get("kind") in t.object_kinds]
@@ -131,7 +135,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         location = ObjectLocation(path, obj)
         context = PodContext(location, view.data, view.shared, record_base_of(location), stream, json_style)
         decision = decide(profile.exemptions, obj, {}, enabled, known)
-        run_object(context, relevant, decision, lambda method, ctx: _run_transform(method, ctx, file, chunk.index))
+        run_object(context, relevant, decision, run)
         contexts.append(context)
     for location in locate(view.data, BUILTIN_KINDS + profile.workload_kinds):
         record_base = record_base_of(location)
@@ -144,7 +148,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
             records.append(Record(FINDING, "", message, path, **{**record_base, "line": _line_of(root, path, chunk.first_line)}))
         context = PodContext(location, view.data, view.shared, record_base, stream, json_style)
         decision = decide(profile.exemptions, location.object, context.metadata, enabled, known)
-        run_pod(context, profile.transforms, decision, lambda method, ctx: _run_transform(method, ctx, file, chunk.index))
+        run_pod(context, profile.transforms, decision, run)
         contexts.append(context)
     edits = [edit for context in contexts for edit in context.edits]
     new_documents = [document for context in contexts for document in context.new_documents]

@@ -58,11 +58,12 @@ class _CachedResolver(VersionedResolver):
     the YAML version and walks its regular expressions each time. A quoted or
     tagged scalar always gets the default tag; a plain one's tag depends only
     on its text and the version, and a manifest repeats the same keys and
-    values, so it is remembered (short scalars only, and a bounded number). The tags are ruamel's own:
-    the cache changes how fast, never what. Only used with the C parser,
-    whose resolver always works with the loader's default version (the pure
-    parser switches versions on a ``%YAML`` directive, which the key does
-    not hold), and only while no path resolvers are registered.
+    values, so it is remembered (short scalars only, and a bounded number).
+    The tags are ruamel's own: the cache changes how fast, never what. Only
+    used with the C parser, whose resolver always works with the loader's
+    default version (the pure parser switches versions on a ``%YAML``
+    directive, which the key does not hold), and only while no path
+    resolvers are registered.
     """
 
     _cache: ClassVar[dict[str, Any]] = {}
@@ -460,12 +461,9 @@ class _FastBuilder(_Builder):
                 pairs.append((key_node, key_data, value_node, value_data))
             if size > MAX_EXPANDED_NODES:
                 raise self.error(f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused", node)
-            data = None
-            if plain_keys:  # string keys, no merge key: a dict, unless two keys are one
-                data = {key_data: value_data for _, key_data, _, value_data in pairs}
-                if len(data) != len(pairs):
-                    data = None
-            if data is None:
+            # String keys, no merge key: one dict, unless two keys collapse into one.
+            data = {k: v for _, k, _, v in pairs} if plain_keys else None
+            if data is None or len(data) != len(pairs):
                 data = self._mapping(pairs)  # merges, complex keys, and the duplicate-key error
         sizes[key] = size
         memo[key] = data

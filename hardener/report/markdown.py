@@ -165,8 +165,9 @@ def _workload_section(records: list[Record]) -> list[str]:
         out += ["", "| line | container | field | before | after | transform |", "| ---: | --- | --- | --- | --- | --- |"]
         for r in changes:
             container = code(r.container) if r.container else "(pod)"
+            lines = f"{r.line}–{r.end_line}" if r.end_line else f"{r.line}"
             out.append(
-                f"| {r.line}{f'–{r.end_line}' if r.end_line else ''} | {container} | {code(r.path_text)} | {value_cell(r.before)} | {value_cell(r.after)} "
+                f"| {lines} | {container} | {code(r.path_text)} | {value_cell(r.before)} | {value_cell(r.after)} "
                 f"| `{transform_info(r.transform).id}` |"
             )
     for label, kind_ in (("Findings (not fixed)", FINDING), ("Skipped", SKIP)):
