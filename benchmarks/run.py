@@ -3,8 +3,8 @@
 Streams:
 
 * ``deployments``: N unhardened Helm-style Deployments (``generate.py``);
-* ``argo-cd``: the Argo CD install stream from ``../shared/corpus`` (mostly
-  CRDs), skipped with a message when the corpus is absent;
+* ``argo-cd``: the Argo CD install stream from the vendored ``tests/corpus``
+  (mostly CRDs);
 * ``hardened``: the ``deployments`` stream after one pass (nothing to do).
 
 For each stream three commands run, each in a fresh process so that the
@@ -40,7 +40,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-ARGO_CD = REPO.parent / "shared" / "corpus" / "kustomize-built" / "argoproj__argo-cd__manifests__install.yaml"
+ARGO_CD = REPO / "tests" / "corpus" / "kustomize-built" / "argoproj__argo-cd__manifests__install.yaml"
 sys.path.insert(0, str(HERE))
 
 from generate import deployments  # noqa: E402
@@ -191,10 +191,7 @@ def main(argv: list[str] | None = None) -> None:
         hardened = tmp_path / f"hardened-{count}.yaml"
         hardener_fix(generated, hardened)
         rows += bench_stream(f"{count} Deployments", generated, repeat)
-        if ARGO_CD.is_file():
-            rows += bench_stream("Argo CD install", ARGO_CD, repeat)
-        else:
-            print(f"SKIPPED Argo CD install: {ARGO_CD} is absent (the corpus lives in ../shared/corpus)\n")
+        rows += bench_stream("Argo CD install", ARGO_CD, repeat)
         rows += bench_stream(f"{count} hardened", hardened, repeat)
 
         print("## Throughput (CPU time; wall time in brackets)\n")

@@ -1,4 +1,4 @@
-"""Shared fixtures: where the public corpus is, and how to find its files."""
+"""Shared fixtures: the vendored public corpus, and how to find its files."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
-CORPUS_SKIP = {"SOURCES.tsv", "README.md", ".gitattributes"}
+CORPUS = REPO / "tests" / "corpus"
+"""Real manifests from public projects, vendored unchanged (see tests/corpus/README.md and NOTICE)."""
+CORPUS_SKIP = {"SOURCES.tsv", "README.md", ".gitattributes", "NOTICE"}
 
 
 def corpus_files() -> list[Path]:
-    """Every corpus manifest, or none when ../shared/corpus is absent."""
-    if not CORPUS.is_dir():
-        return []
-    return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name not in CORPUS_SKIP)
+    """Every corpus manifest (the licences and the sources list aside)."""
+    files = sorted(
+        p for p in CORPUS.rglob("*") if p.is_file() and p.name not in CORPUS_SKIP and p.parent.name != "LICENSES"
+    )
+    assert files, f"{CORPUS} holds no manifest: the vendored corpus is part of the repository"
+    return files
 
 
 def corpus_params() -> list:
-    files = corpus_files()
-    if not files:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="../shared/corpus is absent"), id="no-corpus")]
-    return [pytest.param(p, id=str(p.relative_to(CORPUS))) for p in files]
+    return [pytest.param(p, id=str(p.relative_to(CORPUS))) for p in corpus_files()]

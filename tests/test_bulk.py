@@ -97,7 +97,6 @@ def write(root: Path, relative: str, content: str | bytes) -> Path:
     return path
 
 
-needs_corpus = pytest.mark.skipif(not corpus_files(), reason="../shared/corpus is absent")
 
 
 @pytest.fixture
@@ -128,7 +127,6 @@ def corpus_repo(tmp_path: Path) -> tuple[Path, set[str]]:
     return root, corpus
 
 
-@needs_corpus
 def test_check_then_fix_then_check_on_a_git_repository(corpus_repo, tmp_path):
     root, corpus = corpus_repo
     before = snapshot(root)

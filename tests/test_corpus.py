@@ -1,4 +1,4 @@
-"""Every real-world manifest in ../shared/corpus keeps its fidelity and ends up hardened."""
+"""Every real-world manifest in tests/corpus keeps its fidelity and ends up hardened."""
 
 from __future__ import annotations
 

@@ -147,7 +147,6 @@ def test_write_mode_with_a_markdown_report_for_a_pull_request(tmp_path):
     assert "#### Pod `web` (document 0)" in body
 
 
-@pytest.mark.skipif(not corpus_files(), reason="../shared/corpus is absent")
 def test_json_report_of_a_real_stream_on_stdin_leaves_stdout_identical_to_the_api():
     helm = [p for p in corpus_files() if p.parent.name == "helm-rendered"]
     path = max(helm, key=lambda p: len(harden_bytes(p.read_bytes()).changes))

@@ -1,4 +1,4 @@
-"""Every report format over the real-world corpus (../shared/corpus, read in place).
+"""Every report format over the real-world corpus (tests/corpus, vendored).
 
 The corpus is hardened once per test session as one run over all its files (as
 ``hardener check --report ... $(find corpus)`` would), and each format is checked
@@ -27,7 +27,6 @@ from hardener.report.sarif import STDIN_URI, artifact_uri
 from hardener.runner import Outcome, RunSummary, harden_inputs
 from tests.conftest import corpus_files
 
-pytestmark = pytest.mark.skipif(not corpus_files(), reason="../shared/corpus is absent")
 
 
 @pytest.fixture(scope="module")
