@@ -152,8 +152,9 @@ def _apply(data: dict, shared: set[int], setting: Setting, base: dict) -> Record
         return None
     if current is not None:
         return Record(FINDING, setting.transform,
-                      f"The chart sets {'.'.join(setting.path)} to {json.dumps(current)} on purpose; left as it is", setting.path,
-                      before=current, **base)
+                      f"The chart sets {'.'.join(setting.path)} to {json.dumps(current)} on purpose; left as it is "
+                      "(overriding an explicit value is an unsafe fix)", setting.path,
+                      before=current, after=setting.value, unsafe_fix=True, **base)
     node[leaf] = setting.value
     edit = Edit("set", setting.path, setting.value)
     return Record(CHANGE, setting.transform, setting.message, setting.path, None, setting.value, edit=edit, **base)

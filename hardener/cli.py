@@ -1,8 +1,9 @@
 """The ``hardener`` command line.
 
-Exit codes follow black: 0 done (also when files were changed), 1 ``--check``
-found something to change, 2 usage or input error, 123 internal error. In
-filter mode (stdin to stdout) stdout carries only the YAML stream.
+Exit codes follow black and ruff: 0 done (also when files were changed), 1
+the gate failed (``hardener.gate``: a check found something to change, or a
+workload still violates the profile), 2 usage or input error, 123 internal
+error. In filter mode (stdin to stdout) stdout carries only the YAML stream.
 """
 
 from __future__ import annotations
@@ -67,15 +68,35 @@ def _check_report(report: Optional[str], report_file: Optional[str]) -> Optional
 _PROFILE_HELP = "A shipped profile name (restricted, ...) or a profile file path."
 _REPORT_HELP = "Also write a report of every change, finding and skip: text, json, markdown or sarif."
 _REPORT_FILE_HELP = "Write the report to this file instead of standard error (.json/.sarif/.md/.txt imply --report)."
-_EXIT_ZERO_HELP = "Exit 0 even when something would change (input and internal errors still fail)."
+_EXIT_ZERO_HELP = "Exit 0 whatever the gate finds (--fail-on never); input and internal errors still fail."
+_FAIL_ON_HELP = (
+    "What fails the run (exit 1): findings (any finding or change), changes (check's default), may-break, "
+    "errors (fix's default: a workload still violates the profile), never."
+)
+_UNSAFE_HELP = "Also apply unsafe fixes, which override values the manifest sets explicitly (default: the profile's unsafe-fixes)."
 # Environment defaults, for hosts that hide stderr (Helm 4 post-renderer plugins).
 _REPORT_ENV, _REPORT_FILE_ENV = "HARDENER_REPORT", "HARDENER_REPORT_FILE"
 
 
-def _exit(code: int, exit_zero: bool) -> typer.Exit:
-    from hardener.runner import EXIT_OK, EXIT_WOULD_CHANGE
+def _fail_on(fail_on: Optional[str], exit_zero: bool) -> Optional[str]:
+    """The gate's level from ``--fail-on`` and ``--exit-zero``, checked before any input is read."""
+    from hardener.gate import check_level
 
-    return typer.Exit(EXIT_OK if exit_zero and code == EXIT_WOULD_CHANGE else code)
+    if exit_zero:
+        if fail_on not in (None, "never"):
+            _err("error: --exit-zero and --fail-on contradict each other; give one")
+            raise typer.Exit(EXIT_INPUT_ERROR)
+        return "never"
+    try:
+        return check_level(fail_on) if fail_on is not None else None
+    except ValueError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+
+def _profile_for_run(name: str, unsafe_fixes: Optional[bool]) -> Profile:
+    profile = _load_profile(name)
+    return profile if unsafe_fixes is None else profile.with_unsafe_fixes(unsafe_fixes)
 
 
 _PATHS_HELP = "Manifest files or directories (walked for .yaml/.yml/.json); none or '-' reads standard input."
@@ -99,8 +120,10 @@ def fix(
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff instead of the hardened content."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change."),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
+    unsafe_fixes: Optional[bool] = typer.Option(None, "--unsafe-fixes/--no-unsafe-fixes", help=_UNSAFE_HELP),
     report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP, envvar=_REPORT_ENV),
     report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP, envvar=_REPORT_FILE_ENV),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", help=_FAIL_ON_HELP, metavar="LEVEL"),
     exit_zero: bool = typer.Option(False, "--exit-zero", help=_EXIT_ZERO_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
     chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
@@ -110,27 +133,37 @@ def fix(
         _err("error: choose one of --write, --diff and --check")
         raise typer.Exit(EXIT_INPUT_ERROR)
     report = _check_report(report, report_file)
+    level = _fail_on(fail_on, exit_zero)
     _check_jobs(jobs)
     mode = WriteBack.WRITE if write else WriteBack.DIFF if diff else WriteBack.CHECK if check else WriteBack.STDOUT
-    code = run(list(paths or []), _load_profile(profile), mode, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values)
-    raise _exit(code, exit_zero)
+    code = run(
+        list(paths or []), _profile_for_run(profile, unsafe_fixes), mode,
+        report=report, report_file=report_file, jobs=jobs, chart_values=chart_values, fail_on=level,
+    )
+    raise typer.Exit(code)
 
 
 @app.command("check")
 def check_command(
     paths: Optional[List[str]] = typer.Argument(None, help=_PATHS_HELP),
     profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
+    unsafe_fixes: Optional[bool] = typer.Option(None, "--unsafe-fixes/--no-unsafe-fixes", help=_UNSAFE_HELP),
     report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP, envvar=_REPORT_ENV),
     report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP, envvar=_REPORT_FILE_ENV),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", help=_FAIL_ON_HELP, metavar="LEVEL"),
     exit_zero: bool = typer.Option(False, "--exit-zero", help=_EXIT_ZERO_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
     chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
 ) -> None:
-    """Write nothing; exit 1 when anything would change, 0 when all is hardened."""
+    """Write nothing; exit 1 when anything would change or a workload violates the profile."""
     report = _check_report(report, report_file)
+    level = _fail_on(fail_on, exit_zero)
     _check_jobs(jobs)
-    code = run(list(paths or []), _load_profile(profile), WriteBack.CHECK, report=report, report_file=report_file, jobs=jobs, chart_values=chart_values)
-    raise _exit(code, exit_zero)
+    code = run(
+        list(paths or []), _profile_for_run(profile, unsafe_fixes), WriteBack.CHECK,
+        report=report, report_file=report_file, jobs=jobs, chart_values=chart_values, fail_on=level,
+    )
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -5,6 +5,14 @@ working data at once, so the next transform sees the pod as it will be (the
 no-privileged transform runs before no-privilege-escalation and the latter
 sees ``privileged: false``). The working data after every transform is the
 "intended" document that verification compares the patched text against.
+
+Filling a field that is absent (or null) is a fix. Changing or removing a
+value the author wrote is an *unsafe fix* (ruff's term): the author may have
+meant it (a node agent's ``hostNetwork: true``, an ingress controller's
+``readOnlyRootFilesystem: false``), so ``set`` and ``remove`` apply it only
+for transforms the run allows (``--unsafe-fixes``, a profile's
+``unsafe-fixes``); otherwise they record an error finding that says what the
+fix would do. This is the one place the rule lives: transforms just ask.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from hardener.model import CHANGE, FINDING, SKIP, Edit, Path, Record, format_path
+from hardener.model import CHANGE, ERROR, FINDING, SKIP, Edit, Path, Record, format_path
 from hardener.streamindex import StreamIndex
 from hardener.workloads import CONTAINER_LISTS, ObjectLocation, PodLocation, lookup
 
@@ -50,6 +58,7 @@ class PodContext:
         record_base: dict,
         stream: StreamIndex | None = None,
         json_style: bool = False,
+        unsafe_fixes: frozenset[str] = frozenset(),
     ) -> None:
         self.location = location
         self.document = document
@@ -59,6 +68,8 @@ class PodContext:
         """Stream-wide facts, for transforms that declare ``needs_stream_index``."""
         self.json_style = json_style
         """The document is JSON: a new document cannot be added beside it."""
+        self.unsafe_fixes = unsafe_fixes
+        """Ids of the transforms whose unsafe fixes (overriding an explicit value) this run applies."""
         self.transform_id = ""
         self.edits: list[Edit] = []
         self.records: list[Record] = []
@@ -139,10 +150,13 @@ class PodContext:
         before = parent.get(full[-1])
         if before == value and type(before) is type(value):
             return False
+        explicit = before is not None and (id(parent), full[-1]) not in self._added
+        if explicit and not self._unsafe_allowed():
+            return self._withhold(message, full, container, before, value)
         if full[-1] not in parent:
             self._added.add((id(parent), full[-1]))
         parent[full[-1]] = value
-        return self._record_edit(Edit("set", self._input_path(full), value), message, before, value, container)
+        return self._record_edit(Edit("set", self._input_path(full), value), message, before, value, container, unsafe=explicit)
 
     def append(self, path: Path, value: Any, message: str, container: Container | None = None) -> bool:
         """Add ``value`` to the list at ``path``, creating the list when it is missing."""
@@ -186,6 +200,8 @@ class PodContext:
             self._refuse(message, full, container, "it was added by another transform in this run")
             return False
         before = trail[-1][full[-1]]
+        if not self._unsafe_allowed():  # whatever is removed, the author wrote it
+            return self._withhold(message, full, container, before, None)
         stop = len(self._full_path((), container))
         target = len(full)
         while target - 1 > stop and len(trail[target - 1]) == 1:
@@ -195,16 +211,20 @@ class PodContext:
         if isinstance(holder, list):
             del self._origins.setdefault(id(holder), list(range(len(holder))))[step]
         del holder[step]
-        return self._record_edit(edit, message, before, None, container)
+        return self._record_edit(edit, message, before, None, container, unsafe=True)
 
     def add_document(self, data: dict, message: str) -> None:
         """Add a new object to the stream, right after this document."""
         self.new_documents.append(data)
         self._record(CHANGE, message, (), None, data, None)
 
-    def finding(self, message: str, path: Path = (), container: Container | None = None) -> None:
-        """Report something the transform will not fix (and why)."""
-        self._record(FINDING, message, self._full_path(path, container), None, None, container)
+    def finding(self, message: str, path: Path = (), container: Container | None = None, *, severity: str = ERROR) -> None:
+        """Report something the transform will not fix (and why).
+
+        An ERROR (the default) leaves the profile unmet and fails the run's
+        gate; a WARNING is advice (see ``hardener.model``).
+        """
+        self._record(FINDING, message, self._full_path(path, container), None, None, container, severity=severity)
 
     def skip(self, message: str, path: Path = (), container: Container | None = None) -> None:
         """Report that the transform was not applied here, with the reason."""
@@ -281,12 +301,36 @@ class PodContext:
         self._record(FINDING, f"{message}: not edited, {why}", full, None, None, container)
         return None
 
-    def _record_edit(self, edit: Edit, message: str, before: Any, after: Any, container: Container | None) -> bool:
+    def _unsafe_allowed(self) -> bool:
+        return self.transform_id in self.unsafe_fixes
+
+    def _withhold(self, message: str, full: Path, container: Container | None, before: Any, after: Any) -> bool:
+        """An unsafe fix this run does not apply: an error finding that says what it would do."""
+        self._record(
+            FINDING,
+            f"{message}: not applied: it overrides an explicit value (an unsafe fix); rerun with --unsafe-fixes or exempt it",
+            self._input_path(full), before, after, container, unsafe=True,
+        )
+        return False
+
+    def _record_edit(self, edit: Edit, message: str, before: Any, after: Any, container: Container | None, unsafe: bool = False) -> bool:
         self.edits.append(edit)
-        self._record(CHANGE, message, edit.path, before, after, container, edit)
+        self._record(CHANGE, message, edit.path, before, after, container, edit, unsafe=unsafe)
         return True
 
-    def _record(self, type_: str, message: str, path: Path, before: Any, after: Any, container: Container | None, edit: Edit | None = None) -> None:
+    def _record(
+        self,
+        type_: str,
+        message: str,
+        path: Path,
+        before: Any,
+        after: Any,
+        container: Container | None,
+        edit: Edit | None = None,
+        *,
+        severity: str | None = None,
+        unsafe: bool = False,
+    ) -> None:
         self.records.append(
             Record(
                 type=type_,  # type: ignore[arg-type]
@@ -296,6 +340,8 @@ class PodContext:
                 before=before,
                 after=after,
                 container=container.name if container else None,
+                severity=severity,
+                unsafe_fix=unsafe,
                 edit=edit,
                 **self.record_base,
             )

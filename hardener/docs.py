@@ -29,6 +29,11 @@ from hardener.transform import Transform
 DOCS_FILE = Path("docs") / "transforms.md"
 SAFETY_WORDS = {"safe": "safe", "may-break": "may break"}
 _GENERATED_SECTIONS = ("summary", "Fix safety")  # written by explain_markdown itself, with extras
+UNSAFE_FIXES_NOTE = (
+    "Filling a field the manifest leaves out is applied by default. Changing or removing a value the "
+    "manifest sets explicitly is an unsafe fix: it is applied only with `--unsafe-fixes` (or the profile's "
+    "`unsafe-fixes`), and otherwise reported as an error finding that says what it would change."
+)
 
 
 def builtin_registry() -> Registry:
@@ -83,6 +88,8 @@ def explain_markdown(cls: type[Transform], level: int = 1) -> str:
     out += ["", f"{h2} Fix safety"]
     if sections.get("Fix safety"):
         out += ["", sections["Fix safety"]]
+    if not cls.reports_only:
+        out += ["", UNSAFE_FIXES_NOTE]
     if cls.guidance:
         out += ["", f"What to verify: {cls.guidance}"]
     parameters = params_markdown(cls)
@@ -107,7 +114,8 @@ def _example_markdown(cls: type[Transform], body: str) -> str:
     if cls.example_params:
         settings = "".join(f"    {key}: {_yaml_scalar(value)}\n" for key, value in cls.example_params.items())
         parts.append(f"With these profile settings:\n\n```yaml\ntransforms:\n  {cls.id}:\n{settings}```")
-    parts += [f"Before:\n\n```yaml\n{before}```", f"After (`hardener fix`):\n\n```yaml\n{after}```"]
+    command = "hardener fix --unsafe-fixes" if cls.example_unsafe else "hardener fix"
+    parts += [f"Before:\n\n```yaml\n{before}```", f"After (`{command}`):\n\n```yaml\n{after}```"]
     return "\n\n".join(parts)
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from hardener.context import PodContext
 from hardener.errors import InputError, InternalError
 from hardener.exemptions import decide
-from hardener.model import CHANGE, FINDING, SKIP, Record
+from hardener.gate import Tally, safety_of
+from hardener.model import CHANGE, ERROR, FINDING, SKIP, WARNING, Record
 from hardener.patch import PatchError, Style, detect_style, is_json_document, patch_spans, render_document
 from hardener.pod_run import run_object, run_pod
 from hardener.profile import Profile
@@ -66,7 +67,8 @@ class DocumentHardener:
 
     It keeps the records and counts of what it has hardened so far, and
     nothing else: memory holds one document, never the stream. With
-    ``keep_records=False`` (a filter that writes no report) only counts are kept.
+    ``keep_records=False`` (a filter that writes no report) only counts and
+    error findings are kept.
     """
 
     def __init__(self, profile: Profile, file: str, newline: str, stream: StreamIndex | None = None, *, keep_records: bool = True) -> None:
@@ -74,6 +76,9 @@ class DocumentHardener:
         self.kinds = _KIND_NAMES | frozenset(kind for t in profile.transforms for kind in t.object_kinds) | {kind for _, kind in profile.kinds}
         self.keep_records = keep_records
         self.records: list[Record] = []
+        self.tally = Tally()
+        """What the gate needs to know, kept even when the records are not."""
+        self._safety = safety_of(profile.transforms)
         self.documents = 0
         self.changed_documents: list[int] = []
 
@@ -85,8 +90,12 @@ class DocumentHardener:
         new_text, records = _harden_document(chunk, self.profile, self.file, self.newline, self.stream)
         if new_text != chunk.text:
             self.changed_documents.append(chunk.index)  # type: ignore[arg-type]
+        for record in records:
+            self.tally.add(record, self._safety)
         if self.keep_records:
             self.records.extend(records)
+        else:  # error findings are few, and a failing run names each of them
+            self.records.extend(record for record in records if record.is_error)
         return new_text
 
 
@@ -133,7 +142,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         if not relevant or api_group(str(obj.get("apiVersion", ""))) != "":
             continue
         location = ObjectLocation(path, obj)
-        context = PodContext(location, view.data, view.shared, record_base_of(location), stream, json_style)
+        context = PodContext(location, view.data, view.shared, record_base_of(location), stream, json_style, profile.unsafe_fixes)
         decision = decide(profile.exemptions, obj, {}, enabled, known)
         run_object(context, relevant, decision, run)
         contexts.append(context)
@@ -141,18 +150,24 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         record_base = record_base_of(location)
         spec = lookup(view.data, location.pod_spec_path)
         if not isinstance(spec, dict):
+            # Nothing runs from a missing pod spec (a warning); one of the wrong type is unreadable (an error).
             what = "missing" if spec is None else f"a {type(spec).__name__}, not a mapping"
-            records.append(Record(FINDING, "", f"The pod spec at {'.'.join(location.workload.pod_spec)} is {what}; not hardened", location.pod_spec_path, **record_base))
+            severity = WARNING if spec is None else ERROR
+            message = f"The pod spec at {'.'.join(location.workload.pod_spec)} is {what}; not hardened"
+            records.append(Record(FINDING, "", message, location.pod_spec_path, severity=severity, **record_base))
             continue
         for path, message in pod_problems(spec, location.pod_spec_path):
             records.append(Record(FINDING, "", message, path, **{**record_base, "line": _line_of(root, path, chunk.first_line)}))
-        context = PodContext(location, view.data, view.shared, record_base, stream, json_style)
+        context = PodContext(location, view.data, view.shared, record_base, stream, json_style, profile.unsafe_fixes)
         decision = decide(profile.exemptions, location.object, context.metadata, enabled, known)
         run_pod(context, profile.transforms, decision, run)
         contexts.append(context)
     edits = [edit for context in contexts for edit in context.edits]
     new_documents = [document for context in contexts for document in context.new_documents]
     for context in contexts:
+        for record in context.records:
+            if record.edit is None and record.path:  # a finding or skip: at the line of what it is about
+                record.line = _line_of(root, record.path, chunk.first_line)
         records.extend(context.records)
     if not edits and not new_documents:
         return chunk.text, records

@@ -18,8 +18,10 @@ block YAML; JSON carries no comments to lose.
 
 Configuration (``functionConfig``): nothing (the default profile), a
 ``Hardener`` object of the ``hardener.dev`` group whose ``spec`` names a
-profile and/or sets transforms inline, or a ConfigMap whose ``data.profile``
-names one (what ``kpt fn eval ... -- profile=NAME`` sends).
+profile and/or sets transforms and ``unsafe-fixes`` inline, or a ConfigMap
+whose ``data.profile`` names one (what ``kpt fn eval ... -- profile=NAME``
+sends). Like ``hardener fix``, the function fails (exit 1, with the error
+results) while a workload still violates the profile.
 
 The legacy exec transformer mode (``hardener krm --config FILE``) is what
 kustomize's ``--enable-alpha-plugins`` runs: the same configuration from a
@@ -32,17 +34,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hardener.errors import HardenerError, InputError, InternalError, ProfileError
-from hardener.model import CHANGE, FINDING, Record
+from hardener.model import CHANGE, Record
 from hardener.profile import DEFAULT_PROFILE, Profile, load_profile, load_profile_from_mapping
 from hardener.workloads import locate_objects
 
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
 CONFIG_GROUP = "hardener.dev"
 CONFIG_KIND = "Hardener"
-_SPEC_KEYS = {"profile", "transforms"}
+_SPEC_KEYS = {"profile", "transforms", "unsafe-fixes"}
 _PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 _INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
-_SEVERITY = {CHANGE: "info", FINDING: "warning"}  # skips are info too
+
 
 
 class ConfigError(HardenerError):
@@ -92,24 +94,25 @@ def _profile_from_spec(spec: Any, where: str) -> Profile:
     if spec is None:
         return _load(DEFAULT_PROFILE, where)
     if not isinstance(spec, dict):
-        raise ConfigError(f"{where}: spec must be a mapping with 'profile' and/or 'transforms'")
+        raise ConfigError(f"{where}: spec must be a mapping with 'profile', 'transforms' and/or 'unsafe-fixes'")
     unknown = sorted(set(map(str, spec)) - _SPEC_KEYS)
     if unknown:
-        raise ConfigError(f"{where}: spec: unknown key(s) {', '.join(unknown)}; allowed: profile, transforms")
+        raise ConfigError(f"{where}: spec: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_SPEC_KEYS))}")
     name = spec.get("profile", DEFAULT_PROFILE)
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}: spec.profile must be a profile name or path")
-    if spec.get("transforms") is None:
+    if spec.get("transforms") is None and "unsafe-fixes" not in spec:
         return _load(name, where)
-    if not isinstance(spec["transforms"], dict):
+    if not isinstance(spec.get("transforms") or {}, dict):
         raise ConfigError(f"{where}: spec.transforms must map transform ids to true, false or parameters")
-    return _inline_profile(name, spec["transforms"], where)
+    inline = {key: spec[key] for key in ("transforms", "unsafe-fixes") if key in spec}
+    return _inline_profile(name, inline, where)
 
 
-def _inline_profile(extends: str, transforms: dict, where: str) -> Profile:
+def _inline_profile(extends: str, settings: dict, where: str) -> Profile:
     """Inline settings, checked exactly like a profile file; errors name the functionConfig."""
     try:
-        return load_profile_from_mapping({"name": "functionConfig", "extends": extends, "transforms": transforms}, f"{where}: spec")
+        return load_profile_from_mapping({"name": "functionConfig", "extends": extends, **settings}, f"{where}: spec")
     except ProfileError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -172,7 +175,9 @@ def run_function(text: str) -> FunctionOutput:
     for start, end, new in sorted(splices, reverse=True):
         text = text[:start] + new + text[end:]
     root = compose(text, file="<ResourceList>")  # positions moved; find where `results` goes again
-    return FunctionOutput(_with_results(text, root, to_data(root).data, results), 0)
+    output = _with_results(text, root, to_data(root).data, results)
+    failed = [result["message"] for result in results if result["severity"] == "error"]
+    return FunctionOutput(output, 1 if failed else 0, failed)  # the fix gate: fail while the profile is not met
 
 
 def _check_envelope(root, data) -> Any:
@@ -311,7 +316,7 @@ def _file_result(item: dict) -> dict:
 def _record_result(record: Record, item: dict) -> dict:
     result: dict[str, Any] = {
         "message": f"[{record.transform}] {record.message}" if record.transform else record.message,
-        "severity": _SEVERITY.get(record.type, "info"),
+        "severity": record.severity or "info",  # findings: error or warning; changes and skips: info
         "resourceRef": _resource_ref(item, record),
     }
     if record.path:
@@ -395,4 +400,5 @@ def run_legacy_plugin(config_path: str, data: bytes) -> tuple[bytes, int, list[s
         return b"", 123, [f"internal error: {exc}"]
     except (HardenerError, ConfigError) as exc:
         return b"", 2, [f"error: {exc}"]
-    return result.output_bytes, 0, []
+    failed = [f"{r.file}:{r.line or 1}: error: [{r.transform or 'hardener'}] {r.message}" for r in result.findings if r.is_error]
+    return result.output_bytes, 1 if failed else 0, failed  # the fix gate: fail while the profile is not met

@@ -15,6 +15,13 @@ Path = tuple[Any, ...]
 CHANGE, FINDING, SKIP = "change", "finding", "skip"
 RecordType = Literal["change", "finding", "skip"]
 
+ERROR, WARNING = "error", "warning"
+"""Finding severities. An *error*: after the run the workload still violates the profile and
+hardener did not fix it (a shape it could not patch, an unsafe fix withheld, a control that only
+a human can satisfy, such as a hostPath volume); gates fail on it. A *warning*: advice that does
+not leave the profile unmet (a misspelled field worked around, an exemption that exempts nothing,
+a token kept because the stream proves the workload calls the API)."""
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -65,7 +72,24 @@ class Record:
     name: str | None = None
     end_line: int | None = None
     """Last input line the change rewrites, when it is more than ``line`` (a removed block)."""
+    severity: str | None = None
+    """Findings: ERROR or WARNING; a finding made without one is an error (fail closed). None otherwise."""
+    unsafe_fix: bool = False
+    """The change overrides a value the author wrote (applied with --unsafe-fixes), or the finding
+    is such a fix, withheld."""
+    safety: str | None = None
+    """``safe`` or ``may-break`` for this record, when it knows better than its transform's class."""
+    guidance: str | None = None
+    """What to check or do, specific to this record (this image, this workload); None: the transform's."""
     edit: Edit | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.type == FINDING and self.severity is None:
+            self.severity = ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
 
     @property
     def path_text(self) -> str:

@@ -12,7 +12,7 @@ import copy
 
 from hardener.context import PodContext
 from hardener.exemptions import Decision
-from hardener.model import CHANGE, FINDING, Record
+from hardener.model import CHANGE, FINDING, WARNING, Record
 
 
 def _call(method, context: PodContext) -> None:
@@ -27,12 +27,12 @@ def run_pod(context: PodContext, transforms, decision: Decision, run=_call) -> N
     """
     for warning in decision.warnings:
         context.transform_id = ""
-        context.finding(f"Exemption: {warning}")
+        context.finding(f"Exemption: {warning}", severity=WARNING)
     if decision.everything is not None:
         context.transform_id = ""
         context.skip(f"Not hardened: {decision.everything}")
         if not any(_would_act(context, t, run=run) for t in transforms):
-            context.finding(f"Exemption ({decision.everything}) exempts nothing: no transform would change or report anything here")
+            context.finding(f"Exemption ({decision.everything}) exempts nothing: no transform would change or report anything here", severity=WARNING)
         return
     for transform in transforms:
         context.transform_id = transform.id
@@ -43,12 +43,12 @@ def run_pod(context: PodContext, transforms, decision: Decision, run=_call) -> N
         if reason is not None:
             context.skip(f"Not applied: {reason}")
             if not _would_act(context, transform, run=run):
-                context.finding(f"Exemption of {transform.id} exempts nothing: it would not change or report anything here")
+                context.finding(f"Exemption of {transform.id} exempts nothing: it would not change or report anything here", severity=WARNING)
             continue
         context.exempt_containers = decision.container_skips(transform.id)
         for name in context.exempt_containers:
             if not _would_act(context, transform, container=name, run=run):
-                context.finding(f"Exemption of {transform.id} in container {name} exempts nothing: it would not change or report anything there")
+                context.finding(f"Exemption of {transform.id} in container {name} exempts nothing: it would not change or report anything there", severity=WARNING)
         run(transform.apply, context)
         context.exempt_containers = {}
 
@@ -63,7 +63,7 @@ def run_object(context: PodContext, transforms, decision: Decision, run=_call) -
     """
     for warning in decision.warnings:
         context.transform_id = ""
-        context.finding(f"Exemption: {warning}")
+        context.finding(f"Exemption: {warning}", severity=WARNING)
     for transform in transforms:
         context.transform_id = transform.id
         reason = decision.everything or decision.transforms.get(transform.id)

@@ -5,10 +5,11 @@ name (``restricted``), or a path to a user file that ``extends:`` a preset
 or another file and overrides it:
 
     extends: restricted
+    unsafe-fixes: [no-host-namespaces]          # may override explicit values (or true: all)
     transforms:
       read-only-root-filesystem: false          # off
-      automount-service-account-token:
-        override_explicit: true                 # parameters, checked
+      run-as-non-root:
+        run_as_user: 65532                      # parameters, checked
 
 Errors name the file, the transform and the key.
 """
@@ -33,7 +34,7 @@ from hardener.transform import Transform
 from hardener.yamlnodes import compose, to_data
 
 DEFAULT_PROFILE = "restricted"
-_TOP_LEVEL_KEYS = {"name", "description", "extends", "transforms", "exemptions", "kinds"}
+_TOP_LEVEL_KEYS = {"name", "description", "extends", "transforms", "exemptions", "kinds", "unsafe-fixes"}
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,16 @@ class Profile:
     exemptions: Exemptions = Exemptions()
     kinds: dict = field(default_factory=dict)
     """Declared custom kinds by (group, kind), see hardener.kinds."""
+    unsafe_fixes: frozenset[str] = frozenset()
+    """Transforms that may override a value the author wrote explicitly (see hardener.context)."""
 
     @property
     def transform_ids(self) -> tuple[str, ...]:
         return tuple(t.id for t in self.transforms)
+
+    def with_unsafe_fixes(self, allowed: bool) -> "Profile":
+        """This profile with every transform's unsafe fixes allowed, or none (``--[no-]unsafe-fixes``)."""
+        return dataclasses.replace(self, unsafe_fixes=frozenset(self.transform_ids) if allowed else frozenset())
 
     @functools.cached_property
     def workload_kinds(self) -> tuple:
@@ -89,6 +96,7 @@ def _build(raw: dict, source: str, registry: Registry) -> Profile:
             continue
         cls = registry.get(transform_id)
         transforms.append(cls(build_params(cls, params, source)))
+    unsafe = raw.get("unsafe-fixes", False)
     return Profile(
         name=raw.get("name") or FsPath(source).stem,
         description=raw.get("description") or "",
@@ -96,6 +104,7 @@ def _build(raw: dict, source: str, registry: Registry) -> Profile:
         transforms=tuple(transforms),
         exemptions=parse_exemptions(raw.get("exemptions"), source, set(registry.ids())),
         kinds=raw.get("kinds", {}),
+        unsafe_fixes=frozenset(t.id for t in transforms) if unsafe is True else frozenset(unsafe or ()),
     )
 
 
@@ -122,6 +131,8 @@ def _merge(raw: dict, source: str, registry: Registry, seen: tuple[str, ...]) ->
         if not isinstance(raw["exemptions"], dict):
             raise ProfileError(f"{source}: exemptions: expected a mapping with namespaces and/or selectors")
         merged["exemptions"] = {**(merged.get("exemptions") or {}), **raw["exemptions"]}
+    if "unsafe-fixes" in raw:  # the child's answer replaces the parent's
+        merged["unsafe-fixes"] = _unsafe_fixes(raw["unsafe-fixes"], source, registry)
     if "kinds" in raw:  # declarations add up; one for the same group and kind replaces the parent's
         merged["kinds"] = {**merged.get("kinds", {}), **parse_kinds(raw["kinds"], source)}
     transforms = dict(merged["transforms"])
@@ -140,6 +151,18 @@ def _merge(raw: dict, source: str, registry: Registry, seen: tuple[str, ...]) ->
             raise ProfileError(f"{source}: transforms: {transform_id}: expected true, false or a mapping of parameters")
     merged["transforms"] = transforms
     return merged
+
+
+def _unsafe_fixes(value: Any, source: str, registry: Registry) -> bool | list[str]:
+    """``unsafe-fixes``: true (every transform), false, or a list of transform ids."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProfileError(f"{source}: unsafe-fixes: expected true, false or a list of transform ids, got {value!r}")
+    unknown = [v for v in value if v not in registry]
+    if unknown:
+        raise ProfileError(f"{source}: unsafe-fixes: unknown transform {unknown[0]!r}; known: {', '.join(registry.ids())}")
+    return [registry.canonical(v) for v in value]
 
 
 def _read(name_or_path: str, relative_to: FsPath | None) -> tuple[str, str]:
@@ -189,6 +212,11 @@ def build_params(cls: type[Transform], given: dict, source: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls.Params)}
     hints = typing.get_type_hints(cls.Params)
     for key, value in given.items():
+        if key == "override_explicit" and key not in fields:
+            raise ProfileError(
+                f"{source}: transforms: {cls.id}: override_explicit was replaced by the profile key "
+                f"'unsafe-fixes: [{cls.id}]' (or --unsafe-fixes), which every transform understands"
+            )
         if key not in fields:
             known = ", ".join(fields) or "none"
             raise ProfileError(f"{source}: transforms: {cls.id}: unknown parameter {key!r} (parameters: {known})")

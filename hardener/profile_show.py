@@ -73,10 +73,18 @@ def resolved_data(profile: Profile) -> dict:
     return {
         "name": profile.name,
         "description": profile.description,
+        "unsafe-fixes": _unsafe_fixes(profile),
         "transforms": {t.id: _plain(dataclasses.asdict(t.params)) for t in profile.transforms},
         "exemptions": profile.exemptions.as_data(),
         "kinds": kinds_data(profile.kinds),
     }
+
+
+def _unsafe_fixes(profile: Profile) -> bool | list[str]:
+    """As a profile writes it: false, true (every transform it runs), or the ids."""
+    if not profile.unsafe_fixes:
+        return False
+    return True if profile.unsafe_fixes >= set(profile.transform_ids) else sorted(profile.unsafe_fixes)
 
 
 def show_profile(name: str) -> str:
@@ -96,7 +104,7 @@ def injection_problems(profile: Profile) -> list[str]:
     from hardener import schema
     from hardener.api import harden
 
-    result = harden(PROBE, profile, file="<probe>")
+    result = harden(PROBE, profile.with_unsafe_fixes(True), file="<probe>")  # every fix, unsafe ones included
     problems = []
     for record in result.changes:
         edit = record.edit

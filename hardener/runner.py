@@ -18,11 +18,13 @@ from typing import IO
 
 from hardener.errors import HardenerError, InputError, InternalError
 from hardener.files import STDIN, open_input, write_atomic
+from hardener.gate import CHECK_DEFAULT, FIX_DEFAULT, Tally, failure, safety_of, tally
 from hardener.model import Record, RecordViews
 from hardener.profile import Profile
 from hardener.walk import Input, Skip, collect
 
-EXIT_OK, EXIT_WOULD_CHANGE, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR = 0, 1, 2, 123
+EXIT_OK, EXIT_GATE_FAILED, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR = 0, 1, 2, 123
+"""``1``: the gate failed (``hardener.gate``): something would change in a check, or the profile is not met."""
 
 
 class WriteBack(Enum):
@@ -173,10 +175,15 @@ def run(
     report_file: str | None = None,
     jobs: int | None = None,
     chart_values: bool = False,
+    fail_on: str | None = None,
     stdout: IO[bytes] | None = None,
     stderr: IO[str] | None = None,
 ) -> int:
-    """Harden ``paths`` and write back as asked; return the exit code."""
+    """Harden ``paths`` and write back as asked; return the exit code.
+
+    ``fail_on`` is the gate's level (``hardener.gate``); by default ``errors``
+    for a fix and ``changes`` for a check.
+    """
     from hardener.bulk import closing_summary, default_jobs
     from hardener.progress import progress
 
@@ -253,9 +260,30 @@ def run(
         err.write(closing_summary(summary, write_back.value))
     if summary.errors:
         return EXIT_INPUT_ERROR
-    if write_back is WriteBack.CHECK and summary.changed:
-        return EXIT_WOULD_CHANGE
-    return EXIT_OK
+    level = fail_on or (CHECK_DEFAULT if write_back is WriteBack.CHECK else FIX_DEFAULT)
+    reason = failure(level, run_tally(summary, profile))
+    if reason is None:
+        return EXIT_OK
+    if not report or report_file:  # a report on stderr says it all, and must stay parseable
+        for record in error_findings(summary):
+            err.write(f"{record.file}:{record.line or 1}: error: [{record.transform or 'hardener'}] {record.message}\n")
+        err.write(f"hardener: failed (--fail-on {level}): {reason}\n")
+    return EXIT_GATE_FAILED
+
+
+def run_tally(summary: RunSummary, profile: Profile) -> Tally:
+    """The gate's counts over every result of a run (a streamed one carries its own)."""
+    safety = safety_of(profile.transforms)
+    counted = Tally()
+    for outcome in summary.results:
+        own = getattr(outcome.result, "tally", None)
+        counted += own if own is not None else tally(outcome.result.records, safety)
+    return counted
+
+
+def error_findings(summary: RunSummary) -> list[Record]:
+    """Every error finding of a run: what leaves the profile unmet."""
+    return [record for outcome in summary.results for record in outcome.result.findings if record.is_error]
 
 
 def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: IO[str]) -> bool:

@@ -22,6 +22,7 @@ from typing import IO, Iterator
 
 from hardener.engine import DocumentHardener, harden_text, needs_stream_index
 from hardener.errors import InputError
+from hardener.gate import Tally, safety_of, tally
 from hardener.model import Record, RecordViews
 from hardener.profile import Profile
 from hardener.stream import iter_chunks
@@ -39,11 +40,12 @@ class StreamedResult(RecordViews):
     records: list[Record] = field(default_factory=list)
     documents: int = 0
     changed_documents: list[int] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+    """The gate's counts, which hold even when ``records`` were not kept."""
 
     @property
     def changed(self) -> bool:
         return bool(self.changed_documents)
-
 
 
 class DecodedLines:
@@ -133,7 +135,8 @@ def harden_stream(handle: IO[bytes], profile: Profile, sink: IO[bytes], *, file:
     if needs_stream_index(profile):
         result = harden_text(first + "".join(line_iter), profile, file)
         sink.write(encoding.bom + result.text.encode(encoding.codec))
-        return StreamedResult(result.records if keep_records else [], result.documents, result.changed_documents)
+        counted = tally(result.records, safety_of(profile.transforms))
+        return StreamedResult(result.records if keep_records else [], result.documents, result.changed_documents, counted)
 
     def all_lines() -> Iterator[str]:
         if first:
@@ -145,7 +148,7 @@ def harden_stream(handle: IO[bytes], profile: Profile, sink: IO[bytes], *, file:
     codec = encoding.codec
     for chunk in iter_chunks(all_lines()):
         sink.write(hardener.harden(chunk).encode(codec))
-    return StreamedResult(hardener.records, hardener.documents, hardener.changed_documents)
+    return StreamedResult(hardener.records, hardener.documents, hardener.changed_documents, hardener.tally)
 
 
 def new_spool() -> IO[bytes]:

@@ -9,7 +9,8 @@ A case file, ``tests/transforms/<transform-id>.yml``, holds named cases::
           ...
         output: |                      # or `unchanged: true`
           ...
-        params: {override_explicit: true}   # optional transform parameters
+        params: {run_as_user: 65532}   # optional transform parameters
+        unsafe_fixes: true             # optional: also override explicit values (--unsafe-fixes)
         records: ["Set runAsNonRoot ..."]   # optional: messages that must be reported
 
 Each case runs with a profile that enables only that transform. Two contracts
@@ -41,6 +42,7 @@ class Case:
     output: str | None
     params: dict = field(default_factory=dict)
     records: tuple[str, ...] = ()
+    unsafe_fixes: bool = False
 
     @property
     def id(self) -> str:
@@ -66,22 +68,26 @@ def load_cases(path: str | Path) -> list[Case]:
                 output=entry.get("output"),
                 params=entry.get("params") or {},
                 records=tuple(entry.get("records") or ()),
+                unsafe_fixes=bool(entry.get("unsafe_fixes")),
             )
         )
     return cases
 
 
-def single_transform_profile(transform_id: str, params: dict[str, Any] | None = None, registry: Registry | None = None) -> Profile:
-    """A profile that runs only ``transform_id``, with ``params``."""
+def single_transform_profile(
+    transform_id: str, params: dict[str, Any] | None = None, registry: Registry | None = None, unsafe_fixes: bool = False
+) -> Profile:
+    """A profile that runs only ``transform_id``, with ``params`` (and its unsafe fixes, if asked)."""
     registry = registry or default_registry()
     cls = registry.get(transform_id)
     transform = cls(build_params(cls, params or {}, f"test profile for {transform_id}"))
-    return Profile(name=transform_id, description="", source="<test>", transforms=(transform,))
+    profile = Profile(name=transform_id, description="", source="<test>", transforms=(transform,))
+    return profile.with_unsafe_fixes(unsafe_fixes)
 
 
 def run_case(case: Case) -> Result:
     """Run one case and assert its contracts; returns the result for further checks."""
-    profile = single_transform_profile(case.transform, case.params)
+    profile = single_transform_profile(case.transform, case.params, unsafe_fixes=case.unsafe_fixes)
     result = harden(case.input, profile)
     expected = case.input if case.output is None else case.output
     assert result.output == expected, f"{case.id}: output differs\n--- expected\n{expected}\n--- got\n{result.output}"

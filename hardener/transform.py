@@ -44,6 +44,9 @@ class Transform:
     Params: ClassVar[type] = NoParams
     example_params: ClassVar[dict] = {}
     """The parameters the docstring's Example runs with (and is tested with); none by default."""
+    example_unsafe: ClassVar[bool] = False
+    """The Example overrides a value the manifest sets explicitly: it shows an unsafe fix, which
+    hardener applies only with ``--unsafe-fixes`` (a test holds both ways)."""
     object_kinds: ClassVar[frozenset[str]] = frozenset()
     """Core-group kinds (``ServiceAccount``) whose objects ``apply_object`` edits."""
 

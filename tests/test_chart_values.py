@@ -46,8 +46,10 @@ def test_a_helm_create_chart_is_hardened_through_its_values(helm, tmp_path):
     assert hardener("check", ".", cwd=tmp_path).returncode == 0  # without the opt-in the chart is skipped
     assert hardener("check", "--chart-values", ".", cwd=tmp_path).returncode == 1
     fixed = hardener("fix", "-w", "--chart-values", "--report", "text", ".", cwd=tmp_path)
-    assert fixed.returncode == 0, fixed.stderr.decode()
-    assert hardener("check", "--chart-values", ".", cwd=tmp_path).returncode == 0
+    assert fixed.returncode == 1, fixed.stderr.decode()  # written; the chart's explicit automount: true remains
+    again = hardener("check", "--chart-values", ".", cwd=tmp_path)
+    assert again.returncode == 1 and "would harden" not in again.stderr.decode()
+    assert again.stderr.decode().endswith("hardener: failed (--fail-on changes): 1 error finding (the profile is not met)\n")
 
     spec = rendered_deployment(helm, chart)["spec"]["template"]["spec"]
     assert spec["securityContext"]["runAsNonRoot"] is True

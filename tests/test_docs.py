@@ -40,7 +40,10 @@ def test_documented_example_is_what_hardener_writes(transform_id):
     """The before block, hardened by a profile of only this transform, is the after block, byte for byte."""
     cls = default_registry().get(transform_id)
     before, after = cls.example()
-    profile = single_transform_profile(transform_id, cls.example_params)
+    profile = single_transform_profile(transform_id, cls.example_params, unsafe_fixes=cls.example_unsafe)
+    if cls.example_unsafe:  # without --unsafe-fixes the explicit value stays, with an error finding that says so
+        cautious = harden(before, single_transform_profile(transform_id, cls.example_params), file="example.yaml")
+        assert cautious.output != after and any(r.unsafe_fix and r.is_error for r in cautious.findings), cautious.records
     result = harden(before, profile, file="example.yaml")
     assert result.output == after, f"{transform_id}: the Example's after block is not what hardener writes:\n{result.output}"
     if cls.reports_only:  # it never edits: its example shows what it reports
@@ -114,7 +117,7 @@ def test_explain_prints_what_why_example_safety_and_references(transform_id):
 
 def test_explain_lists_parameters_with_defaults_and_their_docstrings():
     text = hardener_in_process("explain", "automount-service-account-token").stdout
-    assert "## Parameters\n\n- `override_explicit` (bool, default `false`): Also turn an explicit" in text
+    assert "## Parameters\n\n- `service_accounts` (bool, default `false`): Also set" in text
 
 
 def test_explain_unknown_id_exits_2_and_lists_known_ids():

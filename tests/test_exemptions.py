@@ -68,7 +68,7 @@ def test_label_selector_on_the_pod_template_limited_to_one_transform(tmp_path):
             transforms: [no-host-namespaces]
             reason: node agents use the host network
     """)
-    result = harden(pod(), profile)
+    result = harden(pod(), load_profile(profile).with_unsafe_fixes(True))
     assert "hostNetwork: true" in result.output
     assert "privileged: false" in result.output
     assert any("node agents use the host network" in m for m in messages(result, "skip"))
@@ -100,7 +100,7 @@ spec:
 
 
 def test_unknown_transform_in_annotation_is_warned_about():
-    result = harden(pod(annotations='{hardener.dev/skip: "no-privilegd"}'), "baseline")
+    result = harden(pod(annotations='{hardener.dev/skip: "no-privilegd"}'), load_profile("baseline").with_unsafe_fixes(True))
     assert "Exemption: hardener.dev/skip names unknown transform 'no-privilegd'; it exempts nothing" in messages(result, "finding")
     assert "privileged: false" in result.output
 

@@ -41,7 +41,7 @@ items:
         containers:
           - name: web   # main
             image: "nginx:1.27"
-            securityContext: {allowPrivilegeEscalation: true}
+            securityContext: {readOnlyRootFilesystem: true}
 # between items
 - apiVersion: v1
   kind: Service
@@ -85,10 +85,10 @@ def test_items_are_hardened_in_place_and_every_other_byte_survives():
     # Every input line is still there, in order; only new lines were added.
     lines = iter(body.splitlines())
     for line in RESOURCE_LIST.splitlines():
-        if "allowPrivilegeEscalation: true" in line:
-            continue  # the one scalar that was rewritten
+        if "readOnlyRootFilesystem: true}" in line:
+            continue  # the one flow mapping that gained entries
         assert any(candidate == line for candidate in lines), f"lost or moved: {line!r}"
-    assert "securityContext: {allowPrivilegeEscalation: false," in body
+    assert "securityContext: {readOnlyRootFilesystem: true, allowPrivilegeEscalation: false," in body
     data = load(out)
     web, service = data["items"]
     assert web["spec"]["template"]["spec"]["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -111,9 +111,29 @@ def test_results_have_severity_resource_ref_field_and_file():
     escalation = next(r for r in results if r["tags"]["hardener.dev/transform"] == "no-privilege-escalation")
     assert escalation["field"] == {
         "path": "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation",
-        "currentValue": True,
         "proposedValue": False,
     }
+
+
+EXPLICIT = RESOURCE_LIST.replace("{readOnlyRootFilesystem: true}", "{allowPrivilegeEscalation: true}")
+
+
+def test_an_explicit_value_fails_the_function_with_an_error_result_and_is_kept():
+    out = krm(EXPLICIT)
+    assert out.returncode == 1  # the profile is not met: kpt stops the pipeline
+    assert b"allowPrivilegeEscalation to false in container web (it was explicitly true): not applied" in out.stderr
+    data = load(out.stdout)
+    assert data["items"][0]["spec"]["template"]["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] is True
+    errors = [r for r in data["results"] if r["severity"] == "error"]
+    assert [r["tags"]["hardener.dev/transform"] for r in errors] == ["no-privilege-escalation"]
+
+
+def test_unsafe_fixes_in_the_function_config_override_the_explicit_value():
+    config = "apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nmetadata: {name: h}\nspec:\n  unsafe-fixes: [no-privilege-escalation]\n"
+    out = krm(EXPLICIT + "functionConfig:\n" + "".join("  " + line + "\n" for line in config.splitlines()))
+    assert out.returncode == 0, out.stderr.decode()
+    container = load(out.stdout)["items"][0]["spec"]["template"]["spec"]["containers"][0]
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
 
 
 def test_a_second_run_changes_nothing_and_replaces_the_results():

@@ -106,7 +106,7 @@ spec:
 
 
 def test_declared_kind_with_a_list_wildcard_is_hardened_where_it_has_a_pod_spec():
-    result = harden(CUSTOM, "baseline")
+    result = harden(CUSTOM, load_profile("baseline").with_unsafe_fixes(True))
     assert [r.message for r in result.changes] == ["Set privileged to false in container smoke (it was explicitly true)"]
     assert result.changes[0].line == 17
 
@@ -125,12 +125,12 @@ def test_user_profile_declares_its_own_kind(tmp_path):
           podSpec: spec.pod
     """)
     text = "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r}\nspec:\n  pod:\n    hostPID: true\n    containers: [{name: r, image: r}]\n"
-    assert "    hostPID: false\n" in harden(text, path).output
+    assert "    hostPID: false\n" in harden(text, load_profile(path).with_unsafe_fixes(True)).output
 
 
 def test_baseline_leaves_restricted_only_settings_and_restricted_sets_them():
     text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  hostIPC: true\n  containers:\n  - name: web\n    image: nginx\n"
-    baseline = harden(text, "baseline")
+    baseline = harden(text, load_profile("baseline").with_unsafe_fixes(True))
     assert baseline.output == text.replace("hostIPC: true", "hostIPC: false")
     restricted = harden(text, "restricted")
     assert "runAsNonRoot: true" in restricted.output and "allowPrivilegeEscalation: false" in restricted.output

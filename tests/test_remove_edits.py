@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hardener.api import harden
-from hardener.profile import Profile
+from hardener.profile import Profile, load_profile
 from hardener.transform import Transform
 
 
@@ -41,7 +41,8 @@ class Scripted(Transform):
 
 
 def run(text: str, *fns):
-    return harden(text, Profile("t", "", "<test>", tuple(Scripted(fn) for fn in fns)))
+    # removals always take out what the author wrote: unsafe fixes, allowed here
+    return harden(text, Profile("t", "", "<test>", tuple(Scripted(fn) for fn in fns)).with_unsafe_fixes(True))
 
 
 def first(pod):
@@ -105,7 +106,7 @@ def test_removing_a_missing_field_changes_nothing():
 def test_a_refused_edit_names_its_line_in_the_stream_not_in_the_document():
     refused = "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: b\n    ports:\n    - hostPort: 1\n      # the app's port\n      containerPort: 1\n"
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n" + refused
-    result = harden(text, "baseline")
+    result = harden(text, load_profile("baseline").with_unsafe_fixes(True))
     assert result.output == text
     finding = next(r for r in result.findings if r.message.startswith("Document left unchanged"))
     assert finding.message == "Document left unchanged: line 12: a comment line follows the removed key"

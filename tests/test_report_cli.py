@@ -36,7 +36,8 @@ def test_check_supports_every_format_and_exits_1_when_something_would_change(fmt
     (tmp_path / "pod.yaml").write_bytes(POD)
     result = hardener("check", "--report", fmt, "--report-file", "report.out", "pod.yaml", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (1, b"")
-    assert result.stderr == b"would harden pod.yaml (6 changes)\n"  # the report went to the file, not here
+    # the report went to the file, not here
+    assert result.stderr == b"would harden pod.yaml (6 changes)\nhardener: failed (--fail-on changes): 6 changes\n"
     report = (tmp_path / "report.out").read_text(encoding="utf-8")
     expected = harden_bytes(POD, file="pod.yaml")
     if fmt == "json":
@@ -103,13 +104,13 @@ spec:
 
 
 def test_a_removal_of_several_lines_names_its_last_line_in_every_report():
-    json_report = json.loads(hardener("fix", "--report", "json", stdin=REMOVAL).stderr)
+    json_report = json.loads(hardener("fix", "--unsafe-fixes", "--report", "json", stdin=REMOVAL).stderr)
     removal = next(c for c in json_report["changes"] if c["transform"] == "restrict-capabilities")
     assert (removal["line"], removal["end_line"], removal["before"]) == (9, 12, "SYS_ADMIN")
     assert all(c["end_line"] is None for c in json_report["changes"] if c is not removal)
-    markdown = hardener("fix", "--report", "markdown", stdin=REMOVAL).stderr.decode()
+    markdown = hardener("fix", "--unsafe-fixes", "--report", "markdown", stdin=REMOVAL).stderr.decode()
     assert "| 9–12 | `web` | `spec.containers[0].securityContext` | `SYS_ADMIN` |" in markdown
-    sarif = json.loads(hardener("fix", "--report", "sarif", stdin=REMOVAL).stderr)
+    sarif = json.loads(hardener("fix", "--unsafe-fixes", "--report", "sarif", stdin=REMOVAL).stderr)
     regions = [r["locations"][0]["physicalLocation"]["region"] for r in sarif["runs"][0]["results"]]
     assert {"startLine": 9, "endLine": 12} in regions
 

@@ -28,7 +28,6 @@ from hardener.runner import Outcome, RunSummary, harden_inputs
 from tests.conftest import corpus_files
 
 
-
 @pytest.fixture(scope="module")
 def summary() -> RunSummary:
     return harden_inputs([str(p) for p in corpus_files()], load_profile("restricted"))

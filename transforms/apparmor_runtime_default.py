@@ -75,6 +75,7 @@ class AppArmorRuntimeDefault(Transform):
     """
 
     id = "apparmor-runtime-default"
+    example_unsafe = True
     title = "Use the runtime's default AppArmor profile"
     rationale = "An Unconfined AppArmor profile lifts the runtime's protection of /proc, /sys and mounts."
     safety = SAFE

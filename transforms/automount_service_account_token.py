@@ -11,8 +11,6 @@ from .references import azure, cis, nsa
 
 @dataclass(frozen=True)
 class Params:
-    override_explicit: bool = False
-    """Also turn an explicit ``automountServiceAccountToken: true`` into false."""
     service_accounts: bool = False
     """Also set ``automountServiceAccountToken: false`` on ServiceAccount objects in the stream."""
 
@@ -22,12 +20,12 @@ class AutomountServiceAccountToken(Transform):
 
     ## What it changes
     Sets `automountServiceAccountToken: false` on the pod spec when it is
-    not set. A pod that sets it to `true` explicitly is reported, not
-    changed, unless the parameter `override_explicit` is true: an explicit
-    `true` usually means the workload calls the Kubernetes API. With the
-    parameter `service_accounts: true`, ServiceAccount objects in the stream
-    get `automountServiceAccountToken: false` too (an explicit `true` there is
-    reported, not changed).
+    not set. An explicit `true` usually means the workload calls the
+    Kubernetes API: changing it is an unsafe fix, reported and applied only
+    with `--unsafe-fixes`. With the parameter `service_accounts: true`,
+    ServiceAccount objects in the stream get
+    `automountServiceAccountToken: false` too (an explicit `true` there is
+    an unsafe fix as well).
 
     ## Why
     Every pod gets a token for its service account at
@@ -85,29 +83,16 @@ class AutomountServiceAccountToken(Transform):
         if not self.params.service_accounts:
             return
         current = account.get("automountServiceAccountToken")
-        if current is True:
-            account.finding(
-                f"ServiceAccount {account.object_name} mounts its token into every pod by default "
-                "(automountServiceAccountToken: true); keep it only if its pods call the Kubernetes API",
-                ("automountServiceAccountToken",),
-            )
-        elif current is None:
-            account.set(
-                ("automountServiceAccountToken",),
-                False,
-                f"Set automountServiceAccountToken to false on ServiceAccount {account.object_name}",
-            )
+        if current is False:
+            return
+        message = f"Set automountServiceAccountToken to false on ServiceAccount {account.object_name}"
+        if current is not None:
+            message += f" (it was explicitly {yaml_text(current)}: keep it only if its pods call the Kubernetes API)"
+        account.set(("automountServiceAccountToken",), False, message)
 
     def apply(self, pod: PodContext) -> None:
         current = pod.get("automountServiceAccountToken")
         if current is False:
-            return
-        if current is True and not self.params.override_explicit:
-            pod.finding(
-                "The pod mounts its service-account token explicitly (automountServiceAccountToken: true); "
-                "keep it only if the workload calls the Kubernetes API",
-                ("automountServiceAccountToken",),
-            )
             return
         message = "Set automountServiceAccountToken to false on the pod"
         if current is not None:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from hardener.context import PodContext
+from hardener.model import WARNING
 from hardener.transform import MAY_BREAK, Transform
 from hardener.workloads import lookup
 
@@ -108,10 +109,11 @@ class DedicatedServiceAccount(Transform):
         account = pod.get("serviceAccountName") or pod.get("serviceAccount")
         if account not in (None, "", "default"):
             return
-        if not self.params.create:
+        if not self.params.create:  # advice: the restricted profile does not create accounts
             pod.finding(
                 "The workload runs as the namespace's default service account; give it a ServiceAccount of its own",
                 ("serviceAccountName",),
+                severity=WARNING,
             )
             return
         kind, name, namespace = pod.object.get("kind"), pod.object_name, pod.object_namespace

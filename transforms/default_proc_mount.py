@@ -61,6 +61,7 @@ class DefaultProcMount(Transform):
     """
 
     id = "default-proc-mount"
+    example_unsafe = True
     title = "Use the default /proc mount"
     rationale = "An unmasked /proc exposes kernel interfaces the runtime normally hides from containers."
     safety = SAFE

@@ -63,6 +63,7 @@ class NoHostNamespaces(Transform):
     """
 
     id = "no-host-namespaces"
+    example_unsafe = True
     title = "Do not share the node's namespaces"
     rationale = "Host network, PID and IPC namespaces expose the node's interfaces, processes and shared memory to the pod."
     safety = MAY_BREAK

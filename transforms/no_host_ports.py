@@ -68,6 +68,7 @@ class NoHostPorts(Transform):
     """
 
     id = "no-host-ports"
+    example_unsafe = True
     title = "Do not bind host ports"
     rationale = "A host port binds the node's interfaces, bypassing Services and often NetworkPolicy."
     safety = MAY_BREAK

@@ -57,6 +57,7 @@ class NoPrivilegeEscalation(Transform):
     """
 
     id = "no-privilege-escalation"
+    example_unsafe = True
     title = "Forbid privilege escalation"
     rationale = "Without no_new_privs, a setuid binary in the image lets a compromised process become root."
     safety = SAFE

@@ -52,6 +52,7 @@ class NoPrivileged(Transform):
     """
 
     id = "no-privileged"
+    example_unsafe = True
     title = "Turn off privileged mode"
     rationale = "A privileged container has every device and capability of the node: it is root on the node."
     safety = MAY_BREAK

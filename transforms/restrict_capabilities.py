@@ -68,6 +68,7 @@ class RestrictCapabilities(Transform):
     """
 
     id = "restrict-capabilities"
+    example_unsafe = True
     title = "Add only allowed capabilities"
     rationale = "Capabilities such as SYS_ADMIN and NET_ADMIN give a container most of root's power over the kernel."
     safety = MAY_BREAK

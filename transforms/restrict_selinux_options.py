@@ -66,6 +66,7 @@ class RestrictSELinuxOptions(Transform):
     """
 
     id = "restrict-selinux-options"
+    example_unsafe = True
     title = "Keep SELinux container confinement"
     rationale = "Custom SELinux types (spc_t), users and roles take the process out of the container policy."
     safety = MAY_BREAK

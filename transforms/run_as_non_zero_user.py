@@ -63,6 +63,7 @@ class RunAsNonZeroUser(Transform):
     """
 
     id = "run-as-non-zero-user"
+    example_unsafe = True
     title = "Do not run as UID 0"
     rationale = "runAsUser: 0 forces root whatever the image says, and the kubelet refuses it with runAsNonRoot."
     safety = MAY_BREAK

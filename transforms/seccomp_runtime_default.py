@@ -75,6 +75,7 @@ class SeccompRuntimeDefault(Transform):
     """
 
     id = "seccomp-runtime-default"
+    example_unsafe = True
     title = "Use the runtime's default seccomp profile"
     rationale = "Without seccomp a container can make every system call, including those behind most kernel escapes."
     safety = SAFE

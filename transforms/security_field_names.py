@@ -2,6 +2,7 @@
 
 from hardener import schema
 from hardener.context import PodContext
+from hardener.model import WARNING
 from hardener.transform import SAFE, Transform
 
 from .references import pss
@@ -84,7 +85,7 @@ class SecurityFieldNames(Transform):
                 continue
             hint = schema.suggestion(key, security)
             if hint and hint != key and not schema.is_field("V1Container" if container else "V1PodSpec", key, names):
-                pod.finding(f"{where} has {key!r}, which Kubernetes ignores; did you mean {hint}?", (key,), container)
+                pod.finding(f"{where} has {key!r}, which Kubernetes ignores; did you mean {hint}?", (key,), container, severity=WARNING)
 
     def _security_context(self, pod, data, model: str, path: tuple, where: str, container) -> None:
         if not isinstance(data, dict):
@@ -95,10 +96,10 @@ class SecurityFieldNames(Transform):
             if not isinstance(key, str) or not schema.is_field(model, key):
                 hint = schema.suggestion(str(key), schema.fields(model))
                 tail = f"; did you mean {hint}?" if hint else ""
-                pod.finding(f"securityContext{''.join('.' + p for p in path)} {where} has {key!r}, which is not a Kubernetes field and is ignored{tail}", here, container)
+                pod.finding(f"securityContext{''.join('.' + p for p in path)} {where} has {key!r}, which is not a Kubernetes field and is ignored{tail}", here, container, severity=WARNING)
                 continue
             kind = types.get(key)
             if kind is not None and value is not None and not schema.value_fits(kind, value):
-                pod.finding(f"securityContext{''.join('.' + p for p in path)}.{key} {where} should be {kind.lower()}, not {value!r}", here, container)
+                pod.finding(f"securityContext{''.join('.' + p for p in path)}.{key} {where} should be {kind.lower()}, not {value!r}", here, container, severity=WARNING)
             elif key in NESTED:
                 self._security_context(pod, value, NESTED[key], (*path, key), where, container)

@@ -20,8 +20,8 @@ ENGINE_ID = "hardener"
 """The transform id of records the engine makes itself (their ``transform`` is empty)."""
 
 FIELDS = (
-    "type", "file", "document", "line", "end_line", "kind", "namespace", "name", "container", "path",
-    "before", "after", "transform", "title", "message", "rationale", "references", "safety", "guidance",
+    "type", "severity", "file", "document", "line", "end_line", "kind", "namespace", "name", "container", "path",
+    "before", "after", "transform", "title", "message", "rationale", "references", "safety", "unsafe_fix", "guidance",
 )  # fmt: skip
 
 
@@ -78,6 +78,7 @@ def record_dict(record: Record) -> dict[str, Any]:
     info = transform_info(record.transform)
     return {
         "type": record.type,
+        "severity": record.severity,  # findings: error (the profile is not met) or warning; null otherwise
         "file": record.file,
         "document": record.document,
         "line": record.line,
@@ -94,8 +95,9 @@ def record_dict(record: Record) -> dict[str, Any]:
         "message": record.message,
         "rationale": info.rationale,
         "references": [reference_dict(r) for r in info.references],
-        "safety": info.safety,
-        "guidance": info.guidance,
+        "safety": record.safety or info.safety,
+        "unsafe_fix": record.unsafe_fix,
+        "guidance": record.guidance or info.guidance,
     }
 
 
@@ -120,7 +122,7 @@ def summary_dict(summary) -> dict[str, Any]:
     """The counts a report leads with, and the inputs that could not be read."""
     counts = {CHANGE: 0, FINDING: 0, SKIP: 0}
     by_transform: dict[str, dict[str, int]] = {}
-    may_break = 0
+    may_break = errors = 0
     workloads: set[tuple] = set()
     for record in iter_records(summary):
         info = transform_info(record.transform)
@@ -129,7 +131,8 @@ def summary_dict(summary) -> dict[str, Any]:
         per[{CHANGE: "changes", FINDING: "findings", SKIP: "skipped"}[record.type]] += 1
         if record.type == CHANGE:
             workloads.add(workload_key(record))
-            may_break += info.safety == "may-break"
+            may_break += (record.safety or info.safety) == "may-break"
+        errors += record.is_error
     results = [o.result for o in summary.results]
     return {
         "inputs": len(summary.outcomes),
@@ -139,6 +142,7 @@ def summary_dict(summary) -> dict[str, Any]:
         "workloads_changed": len(workloads),
         "changes": counts[CHANGE],
         "findings": counts[FINDING],
+        "error_findings": errors,
         "skipped": counts[SKIP],
         "may_break": may_break,
         "by_transform": by_transform,

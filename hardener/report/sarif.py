@@ -22,12 +22,14 @@ import os
 from pathlib import PurePath
 from urllib.parse import quote
 
-from hardener.model import CHANGE, FINDING, SKIP, Record
+from hardener.model import CHANGE, ERROR, FINDING, SKIP, Record
 from hardener.report.records import ENGINE_ID, TransformInfo, iter_records, plain, transform_info, workload_label
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 STDIN_URI = "stdin"
 LEVEL = "warning"
+"""A rule's default level; a result's own is ``error`` for an error finding, ``warning`` for a
+warning finding, and ``note`` for a change (hardened: nothing is left to do there)."""
 
 
 def render(summary) -> str:
@@ -165,21 +167,28 @@ def _result(record: Record, rule_ids: list[str]) -> dict:
         "document": record.document,
         "path": record.path_text,
         "container": record.container,
-        "safety": info.safety,
+        "safety": record.safety or info.safety,
+        "unsafeFix": record.unsafe_fix,
     }
-    if record.type == CHANGE:
-        properties.update(before=plain(record.before), after=plain(record.after), guidance=info.guidance)
+    if record.type == CHANGE or record.unsafe_fix:
+        properties.update(before=plain(record.before), after=plain(record.after), guidance=record.guidance or info.guidance)
     message = record.message.rstrip(".")
     return {
         "ruleId": info.id,
         "ruleIndex": rule_ids.index(info.id),
         "kind": "fail",
-        "level": LEVEL,
+        "level": _level(record),
         "message": {"text": f"{message} ({workload}). {info.rationale}"},
         "locations": [location],
         "partialFingerprints": {"hardenerRecord/v1": _fingerprint(record, info.id, uri)},
         "properties": properties,
     }
+
+
+def _level(record: Record) -> str:
+    if record.type == FINDING:
+        return "error" if record.severity == ERROR else "warning"
+    return "note"
 
 
 def _fingerprint(record: Record, rule_id: str, uri: str) -> str:
