@@ -14,7 +14,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import IO
+from typing import IO, Iterator
 
 from hardener.errors import HardenerError, InputError, InternalError
 from hardener.files import STDIN, open_input, write_atomic
@@ -108,6 +108,11 @@ class RunSummary:
     @property
     def unchanged(self) -> list[Outcome]:
         return [o for o in self.results if o.skip is None and not o.result.changed]
+
+    def iter_records(self) -> Iterator[Record]:
+        """Every record of the run, input by input, in order; each call starts again from the first."""
+        for outcome in self.results:
+            yield from outcome.result.records
 
 
 def collect_inputs(paths: list[str], chart_values: bool = False) -> list[Input]:
@@ -290,13 +295,12 @@ def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: I
     """Reports never go to stdout: in filter mode stdout is the YAML stream. False: not written."""
     from hardener.report import render
 
-    text = render(fmt, summary)
     if not report_file:
-        err.write(text)
+        render(fmt, summary, err)
         return True
     try:
         with open(report_file, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            render(fmt, summary, handle)
     except OSError as exc:
         err.write(f"error: {report_file}: cannot write the report: {exc.strerror or exc}\n")
         return False

@@ -1,13 +1,20 @@
 """Renderers of change records: one module per format, one entry point.
 
-``render(fmt, summary)`` is what the CLI calls; each format module exposes
-``render(summary) -> str``. Modules are imported only when asked for, so a
-plain ``hardener fix`` never pays for them.
+``render(fmt, summary, out)`` is what the CLI calls; each format module
+exposes ``render(summary, out)`` and writes its report to the text stream
+``out`` piece by piece, so a report never has to exist whole in memory (a
+run over a large repository makes hundreds of thousands of records).
+Renderers reach records only through ``records.iter_records(summary)``,
+which may read them back from a spool on disk and may be called more than
+once. Modules are imported only when asked for, so a plain ``hardener fix``
+never pays for them.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
+from typing import IO
 
 FORMATS = ("text", "json", "markdown", "sarif")
 SUFFIXES = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".sarif": "sarif"}
@@ -20,9 +27,16 @@ def format_for_file(path: str) -> str | None:
     return SUFFIXES.get(os.path.splitext(path)[1].lower())
 
 
-def render(fmt: str, summary) -> str:
-    """Render a run summary (``hardener.runner.RunSummary``) in ``fmt``."""
+def render(fmt: str, summary, out: IO[str]) -> None:
+    """Write the report of a run summary (``hardener.runner.RunSummary``) in ``fmt`` to ``out``."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; choose from {', '.join(FORMATS)}")
     module = importlib.import_module(f"hardener.report.{fmt}")
-    return module.render(summary)
+    module.render(summary, out)
+
+
+def render_text(fmt: str, summary) -> str:
+    """The whole report as one string: for tests and small runs, never for the CLI."""
+    out = io.StringIO()
+    render(fmt, summary, out)
+    return out.getvalue()

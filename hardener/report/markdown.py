@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import IO
 
 from hardener.model import CHANGE, FINDING, SKIP, Record
 from hardener.report.records import (
@@ -54,17 +55,17 @@ def value_cell(value: object) -> str:
     return code(value)
 
 
-def render(summary) -> str:
+def render(summary, out: IO[str]) -> None:
     counts = summary_dict(summary)
     by_file: dict[str, list[Record]] = {}
     for record in iter_records(summary):
         by_file.setdefault(record.file, []).append(record)
-    out = ["## hardener: Kubernetes workloads hardened", "", _lead(counts)]
+    lines = ["## hardener: Kubernetes workloads hardened", "", _lead(counts)]
     if counts["by_transform"]:
-        out += ["", _transform_table(counts["by_transform"])]
+        lines += ["", _transform_table(counts["by_transform"])]
     if counts["errors"]:
-        out += ["", "### Inputs that could not be read", ""]
-        out += [f"- {code(error['file'])}: {text(error['message'])}" for error in counts["errors"]]
+        lines += ["", "### Inputs that could not be read", ""]
+        lines += [f"- {code(error['file'])}: {text(error['message'])}" for error in counts["errors"]]
     untouched = {o.label: o.skip.reason for o in getattr(summary, "skipped", [])}  # bulk runs: whole files skipped
     tail = []
     if untouched:
@@ -77,8 +78,8 @@ def render(summary) -> str:
     if checklist:
         tail += ["", "### What to verify before merging", "", *checklist]
     sections = [_file_section(file, records) for file, records in by_file.items() if file not in untouched]
-    out += _fit(sections, budget=BODY_LIMIT - _size(out) - _size(tail))
-    return "\n".join(out + tail) + "\n"
+    lines += _fit(sections, budget=BODY_LIMIT - _size(lines) - _size(tail))
+    out.write("\n".join(lines + tail) + "\n")
 
 
 BODY_LIMIT = 65_536

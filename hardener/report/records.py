@@ -113,9 +113,13 @@ def plain(value: Any) -> Any:
 
 
 def iter_records(summary) -> Iterator[Record]:
-    """Every record of a run (``hardener.runner.RunSummary``), input by input, in order."""
-    for outcome in summary.results:
-        yield from outcome.result.records
+    """Every record of a run (``hardener.runner.RunSummary``), input by input, in order.
+
+    The only way a renderer reaches records: they may come back from a spool
+    on disk rather than from the outcomes, and each call starts again from
+    the first record, so a renderer may make several passes.
+    """
+    return summary.iter_records()
 
 
 def summary_dict(summary) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 from pathlib import PurePath
+from typing import IO
 from urllib.parse import quote
 
 from hardener.model import CHANGE, ERROR, FINDING, SKIP, Record
@@ -32,7 +33,7 @@ LEVEL = "warning"
 warning finding, and ``note`` for a change (hardened: nothing is left to do there)."""
 
 
-def render(summary) -> str:
+def render(summary, out: IO[str]) -> None:
     from hardener import __version__
 
     records = [r for r in iter_records(summary) if r.type in (CHANGE, FINDING)]
@@ -51,7 +52,7 @@ def render(summary) -> str:
         "properties": {"skipped": sum(1 for r in iter_records(summary) if r.type == SKIP)},
     }
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    out.write(json.dumps(log, indent=2, ensure_ascii=False) + "\n")
 
 
 def artifact_uri(file: str) -> str:
