@@ -288,7 +288,7 @@ def run_tally(summary: RunSummary, profile: Profile) -> Tally:
 
 def error_findings(summary: RunSummary) -> list[Record]:
     """Every error finding of a run: what leaves the profile unmet."""
-    return [record for outcome in summary.results for record in outcome.result.findings if record.is_error]
+    return [record for record in summary.iter_records() if record.is_error]
 
 
 def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: IO[str]) -> bool:
