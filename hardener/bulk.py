@@ -39,7 +39,7 @@ def harden_one(item: Input, profile: Profile, write_back: WriteBack | None = Non
 
     With ``write_back``, the result keeps only what that write-back needs.
     """
-    outcome = _harden_one(item, profile)
+    outcome = _harden_one(item, item.profile or profile)
     if write_back is not None and outcome.result is not None:
         outcome.result = keep_for(write_back, outcome.result)
     return outcome
@@ -50,10 +50,12 @@ def _harden_one(item: Input, profile: Profile) -> Outcome:
     from hardener.textio import decode
     from hardener.triage import EMPTY, NOT_KUBERNETES, looks_like_kubernetes, unrendered_template
 
-    outcome = Outcome(item.name)
-    if item.skip is not None:
-        return _skipped(outcome, item.skip)
+    outcome = Outcome(item.name, display=item.label)
     try:
+        if item.skip is not None:
+            # A file named on the command line and excluded by the configuration
+            # passes through as it is (a filter never drops a file from its output).
+            return _skipped(outcome, item.skip, b"" if item.walked else read_input(item.name))
         data = read_input(item.name)
         if item.chart is not None:
             return _harden_chart_values(outcome, data, item.chart, profile)
@@ -94,12 +96,12 @@ def _harden_chart_values(outcome: Outcome, data: bytes, chart: str, profile: Pro
     return outcome
 
 
-def _skipped(outcome: Outcome, skip: Skip) -> Outcome:
-    """A skipped file is a result with one file-level skip record, so every report shows it."""
+def _skipped(outcome: Outcome, skip: Skip, data: bytes = b"") -> Outcome:
+    """A skipped file is a result with one file-level skip record, so every report shows it; ``data`` passes through."""
     from hardener.api import BytesResult
 
     record = Record(SKIP, "", f"Skipped the file: {skip.reason}", file=outcome.label)
-    outcome.result = BytesResult("", "", [record], output_bytes=b"")
+    outcome.result = BytesResult("", "", [record], output_bytes=data)
     outcome.skip = skip
     return outcome
 

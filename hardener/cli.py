@@ -1,34 +1,63 @@
 """The ``hardener`` command line.
 
-Exit codes follow black and ruff: 0 done (also when files were changed), 1
-the gate failed (``hardener.gate``: a check found something to change, or a
-workload still violates the profile), 2 usage or input error, 123 internal
-error. In filter mode (stdin to stdout) stdout carries only the YAML stream.
+Exit codes follow black: 0 done (also when files were changed), 1 ``--check``
+found something to change, 2 usage or input error, 123 internal error. In
+filter mode (stdin to stdout) stdout carries only the YAML stream.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import sys
+from dataclasses import dataclass
 from typing import List, Optional
 
 import typer
 
 from hardener.errors import HardenerError, ProfileError
-from hardener.profile import DEFAULT_PROFILE, Profile, load_profile
+from hardener.profile import Profile, load_profile
 from hardener.runner import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, WriteBack, run
 
 app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     help="Rewrite Kubernetes manifests so every workload runs hardened, and explain every change.",
     context_settings={"help_option_names": ["-h", "--help"]},
+)
+# What Helm 3 runs when --post-renderer names hardener without --post-renderer-args: a
+# bare `hardener` with the manifests on stdin. Helm shows only stderr, so say what to add.
+NO_COMMAND_HINT = (
+    "error: no command given; to harden a stream use 'hardener fix' "
+    "(as a Helm 3 post-renderer: --post-renderer hardener --post-renderer-args fix); 'hardener --help' lists the commands"
 )
 
 
 def _err(message: str) -> None:
     sys.stderr.write(message + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from hardener import __version__
+
+        sys.stdout.write(f"hardener {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_version, help="Print the version and exit."),
+) -> None:
+    """Rewrite Kubernetes manifests so every workload runs hardened, and explain every change."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if sys.stdin is not None and sys.stdin.isatty():  # a person typed `hardener`: show what it can do
+        sys.stdout.write(ctx.get_help() + "\n")
+        raise typer.Exit(0)
+    _err(NO_COMMAND_HINT)
+    raise typer.Exit(EXIT_INPUT_ERROR)
 
 
 def _load_profile(name: str) -> Profile:
@@ -65,15 +94,15 @@ def _check_report(report: Optional[str], report_file: Optional[str]) -> Optional
     return report
 
 
-_PROFILE_HELP = "A shipped profile name (restricted, ...) or a profile file path."
+_PROFILE_HELP = "A shipped profile name (restricted, ...) or a profile file path; overrides the configuration's."
 _REPORT_HELP = "Also write a report of every change, finding and skip: text, json, markdown or sarif."
 _REPORT_FILE_HELP = "Write the report to this file instead of standard error (.json/.sarif/.md/.txt imply --report)."
 _EXIT_ZERO_HELP = "Exit 0 whatever the gate finds (--fail-on never); input and internal errors still fail."
 _FAIL_ON_HELP = (
     "What fails the run (exit 1): findings (any finding or change), changes (check's default), may-break, "
-    "errors (fix's default: a workload still violates the profile), never."
+    "errors (fix's default: a workload still violates the profile), never. Default for check: the configuration's fail-on."
 )
-_UNSAFE_HELP = "Also apply unsafe fixes, which override values the manifest sets explicitly (default: the profile's unsafe-fixes)."
+_UNSAFE_HELP = "Also apply unsafe fixes, which override values the manifest sets explicitly (default: the configuration's, else the profile's)."
 # Environment defaults, for hosts that hide stderr (Helm 4 post-renderer plugins).
 _REPORT_ENV, _REPORT_FILE_ENV = "HARDENER_REPORT", "HARDENER_REPORT_FILE"
 
@@ -94,17 +123,23 @@ def _fail_on(fail_on: Optional[str], exit_zero: bool) -> Optional[str]:
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
-def _profile_for_run(name: str, unsafe_fixes: Optional[bool]) -> Profile:
-    profile = _load_profile(name)
-    return profile if unsafe_fixes is None else profile.with_unsafe_fixes(unsafe_fixes)
-
-
-_PATHS_HELP = "Manifest files or directories (walked for .yaml/.yml/.json); none or '-' reads standard input."
+_PATHS_HELP = "Manifest files or directories (walked for .yaml/.yml/.json); '-' reads standard input (the default in a pipe)."
 _JOBS_HELP = "Files to harden in parallel (processes); default: the number of CPUs."
 _CHART_VALUES_HELP = (
     "In directories, harden the values.yaml of charts made with `helm create` (podSecurityContext, "
     "securityContext, serviceAccount.automount) instead of skipping it."
 )
+# Options every hardening command shares (typer reads one OptionInfo as often as it is used).
+_CONFIG = typer.Option(None, "--config", help="Use this configuration file (.hardener.yaml or pyproject.toml) for every input.")
+_NO_CONFIG = typer.Option(False, "--no-config", help="Ignore every configuration file.")
+_SELECT = typer.Option(None, "--select", metavar="ID", help="Run only these transforms (repeat, or separate with commas; 'all').")
+_IGNORE = typer.Option(None, "--ignore", metavar="ID", help="Do not run these transforms (repeat, or separate with commas).")
+_STDIN_FILENAME = typer.Option(None, "--stdin-filename", help="The name of standard input in reports, and the path whose configuration applies to it.")
+_OUTPUT_FORMAT = typer.Option(None, "--output-format", help="How check prints its results: text (file:line: id message) or github (workflow annotations).")
+_UNSAFE_FIXES = typer.Option(None, "--unsafe-fixes/--no-unsafe-fixes", help=_UNSAFE_HELP)
+_FAIL_ON = typer.Option(None, "--fail-on", help=_FAIL_ON_HELP, metavar="LEVEL")
+_QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (the exit code tells the result; reports asked for are written).")
+_VERBOSE = typer.Option(False, "--verbose", "-v", help="Also say which configuration and profile each input uses.")
 
 
 def _check_jobs(jobs: Optional[int]) -> None:
@@ -113,77 +148,228 @@ def _check_jobs(jobs: Optional[int]) -> None:
         raise typer.Exit(EXIT_INPUT_ERROR)
 
 
+def _check_paths(paths: Optional[List[str]], command: str) -> list[str]:
+    """The paths to read; none on a terminal is a usage error rather than a silent wait for typed input."""
+    if paths:
+        return list(paths)
+    if sys.stdin is None or sys.stdin.isatty():
+        _err(
+            f"error: hardener {command} needs input: give manifest files or directories, or pipe a stream "
+            f"(helm template ... | hardener {command} -); 'hardener {command} -' reads what you type"
+        )
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    return []
+
+
+@dataclass
+class _Run:
+    """What a ``fix`` or ``check`` run uses, settled before any input is read."""
+
+    resolver: object
+    profile: Profile
+    report: Optional[str]
+    report_file: Optional[str]
+    chart_values: bool
+    output_format: str
+    fail_on: Optional[str]
+    """The gate of a check (the configuration's ``fail-on``, else check's default); None for a fix."""
+
+
+def _settle(
+    ctx: typer.Context,
+    *,
+    config: Optional[str],
+    no_config: bool,
+    profile: Optional[str],
+    select: Optional[List[str]],
+    ignore: Optional[List[str]],
+    stdin_filename: Optional[str],
+    report: Optional[str],
+    report_file: Optional[str],
+    chart_values: bool,
+    output_format: Optional[str],
+    verbose: bool,
+    unsafe_fixes: Optional[bool],
+    fail_on: Optional[str],
+    gate: bool,
+) -> _Run:
+    """The configuration in force, with the command line over it; a bad one stops the run (exit 2) before any input is read.
+
+    ``--report``/``--report-file`` (or their environment variables) replace
+    the configuration's report settings as a pair: a report file named by
+    the host (Helm 4's ``HARDENER_REPORT_FILE``) gets the format its name says.
+    ``gate``: a check (``check``, ``fix --check``), whose ``fail_on`` defaults
+    to the configuration's, else to check's own default.
+    """
+    from hardener.config import OUTPUT_FORMATS, ConfigError, Overrides, Resolver, check_ids
+    from hardener.gate import CHECK_DEFAULT
+
+    try:
+        overrides = Overrides(
+            config=config,
+            isolated=no_config,
+            profile=profile,
+            select=check_ids(select, "--select") if select else None,
+            ignore=check_ids(ignore or [], "--ignore"),
+            stdin_filename=stdin_filename,
+            unsafe_fixes=unsafe_fixes,
+        )
+        resolver = Resolver(overrides)
+        given = _given(ctx, "report") or _given(ctx, "report_file")
+        if not given:
+            report = resolver.run_setting("report", None).value
+            report_file = resolver.run_setting("report-file", None).value
+        checked = _check_report(report, report_file)
+        if not _given(ctx, "chart_values"):
+            chart_values = resolver.run_setting("chart-values", False).value
+        if output_format is None:
+            output_format = resolver.run_setting("output-format", "text").value
+        elif output_format not in OUTPUT_FORMATS:
+            raise ConfigError(f"--output-format: expected one of {', '.join(OUTPUT_FORMATS)}, got {output_format!r}")
+        if gate and fail_on is None:
+            fail_on = resolver.run_setting("fail-on", CHECK_DEFAULT).value
+        default = resolver.profile_for(stdin_filename)
+    except (ConfigError, ProfileError) as exc:
+        _err(f"error: {exc}")
+        _report_error(exc, report, report_file)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+    if verbose:
+        resolver.notes = _err
+    return _Run(resolver, default, checked, report_file, chart_values, output_format, fail_on)
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the option came from the command line or the environment (not its default)."""
+    source = ctx.get_parameter_source(name)
+    return getattr(source, "name", None) in ("COMMANDLINE", "ENVIRONMENT")  # click's ParameterSource (vendored by typer 0.28)
+
+
+def _report_error(exc: Exception, report: Optional[str], report_file: Optional[str]) -> None:
+    """A run that stops before reading its input still writes the error to a report file that was asked for.
+
+    Helm 4 hides a post-renderer's stderr: the report file is the only place
+    its user can read why the render failed.
+    """
+    if not report_file:
+        return
+    from hardener.report import FORMATS, format_for_file
+    from hardener.runner import Outcome, RunSummary, _write_report
+
+    fmt = report if report in FORMATS else format_for_file(report_file)
+    if fmt is None or not os.path.isdir(os.path.dirname(report_file) or "."):
+        return
+    _write_report(fmt, RunSummary([Outcome("-", error=HardenerError(str(exc)), display="configuration")]), report_file, sys.stderr)
+
+
 @app.command()
 def fix(
+    ctx: typer.Context,
     paths: Optional[List[str]] = typer.Argument(None, help=_PATHS_HELP),
     write: bool = typer.Option(False, "--write", "-w", help="Rewrite the files in place (atomically)."),
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff instead of the hardened content."),
-    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change."),
-    profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
-    unsafe_fixes: Optional[bool] = typer.Option(None, "--unsafe-fixes/--no-unsafe-fixes", help=_UNSAFE_HELP),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change (with --diff: show it)."),
+    profile: Optional[str] = typer.Option(None, "--profile", "-p", help=_PROFILE_HELP),
+    unsafe_fixes: Optional[bool] = _UNSAFE_FIXES,
+    config: Optional[str] = _CONFIG,
+    no_config: bool = _NO_CONFIG,
+    select: Optional[List[str]] = _SELECT,
+    ignore: Optional[List[str]] = _IGNORE,
+    stdin_filename: Optional[str] = _STDIN_FILENAME,
     report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP, envvar=_REPORT_ENV),
     report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP, envvar=_REPORT_FILE_ENV),
-    fail_on: Optional[str] = typer.Option(None, "--fail-on", help=_FAIL_ON_HELP, metavar="LEVEL"),
+    output_format: Optional[str] = _OUTPUT_FORMAT,
+    fail_on: Optional[str] = _FAIL_ON,
     exit_zero: bool = typer.Option(False, "--exit-zero", help=_EXIT_ZERO_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
     chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
+    quiet: bool = _QUIET,
+    verbose: bool = _VERBOSE,
 ) -> None:
     """Harden manifests: print the result, rewrite files or directories (-w), or show a diff."""
-    if sum((write, diff, check)) > 1:
-        _err("error: choose one of --write, --diff and --check")
+    if write and (diff or check):
+        _err("error: --write rewrites the files; --diff and --check write nothing: choose one")
         raise typer.Exit(EXIT_INPUT_ERROR)
-    report = _check_report(report, report_file)
     level = _fail_on(fail_on, exit_zero)
     _check_jobs(jobs)
+    paths = _check_paths(paths, "fix")
+    settled = _settle(
+        ctx, config=config, no_config=no_config, profile=profile, select=select, ignore=ignore, stdin_filename=stdin_filename,
+        report=report, report_file=report_file, chart_values=chart_values, output_format=output_format, verbose=verbose,
+        unsafe_fixes=unsafe_fixes, fail_on=level, gate=check,
+    )  # fmt: skip
     mode = WriteBack.WRITE if write else WriteBack.DIFF if diff else WriteBack.CHECK if check else WriteBack.STDOUT
-    code = run(
-        list(paths or []), _profile_for_run(profile, unsafe_fixes), mode,
-        report=report, report_file=report_file, jobs=jobs, chart_values=chart_values, fail_on=level,
-    )
+    # fix --check is check, with or without --diff
+    code = _run(paths, settled, mode, jobs=jobs, diagnostics=settled.output_format if check else None, quiet=quiet)
     raise typer.Exit(code)
 
 
 @app.command("check")
 def check_command(
+    ctx: typer.Context,
     paths: Optional[List[str]] = typer.Argument(None, help=_PATHS_HELP),
-    profile: str = typer.Option(DEFAULT_PROFILE, "--profile", "-p", help=_PROFILE_HELP),
-    unsafe_fixes: Optional[bool] = typer.Option(None, "--unsafe-fixes/--no-unsafe-fixes", help=_UNSAFE_HELP),
+    diff: bool = typer.Option(False, "--diff", help="Also show what would change, as a unified diff (stdout)."),
+    profile: Optional[str] = typer.Option(None, "--profile", "-p", help=_PROFILE_HELP),
+    unsafe_fixes: Optional[bool] = _UNSAFE_FIXES,
+    config: Optional[str] = _CONFIG,
+    no_config: bool = _NO_CONFIG,
+    select: Optional[List[str]] = _SELECT,
+    ignore: Optional[List[str]] = _IGNORE,
+    stdin_filename: Optional[str] = _STDIN_FILENAME,
     report: Optional[str] = typer.Option(None, "--report", help=_REPORT_HELP, envvar=_REPORT_ENV),
     report_file: Optional[str] = typer.Option(None, "--report-file", help=_REPORT_FILE_HELP, envvar=_REPORT_FILE_ENV),
-    fail_on: Optional[str] = typer.Option(None, "--fail-on", help=_FAIL_ON_HELP, metavar="LEVEL"),
+    output_format: Optional[str] = _OUTPUT_FORMAT,
+    fail_on: Optional[str] = _FAIL_ON,
     exit_zero: bool = typer.Option(False, "--exit-zero", help=_EXIT_ZERO_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help=_JOBS_HELP),
     chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
+    quiet: bool = _QUIET,
+    verbose: bool = _VERBOSE,
 ) -> None:
-    """Write nothing; exit 1 when anything would change or a workload violates the profile."""
-    report = _check_report(report, report_file)
+    """Write nothing; print what is not hardened and exit 1, or exit 0 when all is hardened."""
     level = _fail_on(fail_on, exit_zero)
     _check_jobs(jobs)
-    code = run(
-        list(paths or []), _profile_for_run(profile, unsafe_fixes), WriteBack.CHECK,
-        report=report, report_file=report_file, jobs=jobs, chart_values=chart_values, fail_on=level,
-    )
+    paths = _check_paths(paths, "check")
+    settled = _settle(
+        ctx, config=config, no_config=no_config, profile=profile, select=select, ignore=ignore, stdin_filename=stdin_filename,
+        report=report, report_file=report_file, chart_values=chart_values, output_format=output_format, verbose=verbose,
+        unsafe_fixes=unsafe_fixes, fail_on=level, gate=True,
+    )  # fmt: skip
+    mode = WriteBack.DIFF if diff else WriteBack.CHECK
+    code = _run(paths, settled, mode, jobs=jobs, diagnostics=settled.output_format, quiet=quiet)
     raise typer.Exit(code)
+
+
+def _run(paths: list[str], settled: _Run, mode: WriteBack, *, jobs: Optional[int], diagnostics: Optional[str], quiet: bool) -> int:
+    resolver = settled.resolver
+    return run(
+        paths, settled.profile, mode, report=settled.report, report_file=settled.report_file, jobs=jobs,
+        chart_values=settled.chart_values, configure=lambda items: resolver.assign(items, settled.profile),  # type: ignore[attr-defined]
+        diagnostics=diagnostics, quiet=quiet, fail_on=settled.fail_on,
+    )  # fmt: skip
 
 
 @app.command()
 def krm(
-    config: Optional[str] = typer.Option(
-        None, "--config", help="Legacy kustomize exec transformer: read the configuration from this file and a plain YAML stream from stdin."
+    config: Optional[str] = _CONFIG,
+    no_config: bool = _NO_CONFIG,
+    plugin_config: Optional[str] = typer.Option(
+        None, "--plugin-config", help="Legacy kustomize exec transformer: read its configuration from this file and a plain YAML stream from stdin."
     ),
 ) -> None:
     """Run as a KRM function: a ResourceList on stdin, the hardened list with results on stdout."""
+    from hardener.config import Overrides
     from hardener.krm import run_function, run_legacy_plugin
     from hardener.textio import decode
 
+    overrides = Overrides(config=config, isolated=no_config)
     data = sys.stdin.buffer.read()
-    if config is not None:
-        output, code, messages = run_legacy_plugin(config, data)
+    if plugin_config is not None:
+        output, code, messages = run_legacy_plugin(plugin_config, data, overrides)
     else:
         try:
-            result = run_function(decode(data, "<ResourceList>")[0])
+            result = run_function(decode(data, "<ResourceList>")[0], overrides)
         except HardenerError as exc:  # not UTF-8: answer with an error result all the same
-            result = run_function("")
+            result = run_function("", Overrides(isolated=True))
             result.messages = [str(exc)]
         output, code, messages = result.text.encode("utf-8"), result.exit_code, result.messages
     for message in messages:
@@ -191,6 +377,31 @@ def krm(
     sys.stdout.buffer.write(output)
     sys.stdout.buffer.flush()
     raise typer.Exit(code)
+
+
+@app.command("config")
+def config_command(
+    ctx: typer.Context,
+    path: Optional[str] = typer.Argument(None, help="A manifest file or directory: show what applies to it (default: the working directory)."),
+    profile: Optional[str] = typer.Option(None, "--profile", "-p", help=_PROFILE_HELP),
+    config: Optional[str] = _CONFIG,
+    no_config: bool = _NO_CONFIG,
+    select: Optional[List[str]] = _SELECT,
+    ignore: Optional[List[str]] = _IGNORE,
+) -> None:
+    """Print the settings in force (for PATH), and where each one comes from."""
+    from hardener.config import ConfigError, Overrides, Resolver, check_ids
+    from hardener.config_show import show
+
+    try:
+        overrides = Overrides(
+            config=config, isolated=no_config, profile=profile,
+            select=check_ids(select, "--select") if select else None, ignore=check_ids(ignore or [], "--ignore"),
+        )  # fmt: skip
+        sys.stdout.write(show(Resolver(overrides), path, os.environ))
+    except (ConfigError, ProfileError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
 @app.command("transforms")

@@ -99,12 +99,30 @@ class DocumentHardener:
         return new_text
 
 
+_SOURCE = re.compile(r"^# Source: (\S[^\r\n]*?)[ \t]*\r?$", re.MULTILINE)
+
+
+def helm_source(text: str) -> str | None:
+    """The template Helm rendered this document from: its ``# Source:`` comment, before the document's content."""
+    if "# Source: " not in text:
+        return None
+    for line in text.splitlines():
+        match = _SOURCE.match(line)
+        if match:
+            return match.group(1)
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", "---", "%")):
+            return None  # a comment inside the document is not Helm's
+    return None
+
+
 def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, stream: StreamIndex | None) -> tuple[str, list[Record]]:
-    base = {"file": file, "document": chunk.index}
+    where = {"file": file, "document": chunk.index}
+    base = {**where, "source": helm_source(chunk.text)}
     bare_cr = _BARE_CR.search(chunk.text)
     if bare_cr:
         line = chunk.first_line + chunk.text.count("\n", 0, bare_cr.start()) + 1
-        raise InputError("bare CR line breaks (classic Mac OS); convert the file to LF or CRLF line endings", line=line, **base)
+        raise InputError("bare CR line breaks (classic Mac OS); convert the file to LF or CRLF line endings", line=line, **where)
     try:
         root = compose(chunk.text, file=file, document=chunk.index, first_line=chunk.first_line)
     except InputError as error:

@@ -16,16 +16,22 @@ and between items, every annotation (``config.k8s.io/id``,
 is written fresh. A list sent as JSON (flow style) is first rewritten as
 block YAML; JSON carries no comments to lose.
 
-Configuration (``functionConfig``): nothing (the default profile), a
+Configuration (``functionConfig``): nothing (the repository's
+configuration, ``hardener.config``, else the default profile), a
 ``Hardener`` object of the ``hardener.dev`` group whose ``spec`` names a
 profile and/or sets transforms and ``unsafe-fixes`` inline, or a ConfigMap
 whose ``data.profile`` names one (what ``kpt fn eval ... -- profile=NAME``
-sends). Like ``hardener fix``, the function fails (exit 1, with the error
-results) while a workload still violates the profile.
+sends). A profile the functionConfig names replaces the repository
+configuration's, as ``--profile`` does; the configuration's other settings
+(``select``, ``ignore``, ``per-file-ignores``, ``exclude``, ``unsafe-fixes``)
+still apply, matched against each item's ``config.kubernetes.io/path`` (its
+path inside the package). An excluded item is left as it is. Like ``hardener
+fix``, the function fails (exit 1, with the error results) while a workload
+still violates the profile.
 
-The legacy exec transformer mode (``hardener krm --config FILE``) is what
-kustomize's ``--enable-alpha-plugins`` runs: the same configuration from a
-file, a plain YAML stream in and out, hardened by the ordinary engine.
+The legacy exec transformer mode (``hardener krm --plugin-config FILE``) is
+what kustomize's ``--enable-alpha-plugins`` runs: the same configuration
+from a file, a plain YAML stream in and out, hardened by the ordinary engine.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hardener.errors import HardenerError, InputError, InternalError, ProfileError
-from hardener.model import CHANGE, Record
+from hardener.model import CHANGE, SKIP, Record
 from hardener.profile import DEFAULT_PROFILE, Profile, load_profile, load_profile_from_mapping
 from hardener.workloads import locate_objects
 
@@ -65,8 +71,13 @@ class FunctionOutput:
 
 def profile_from_config(config: Any, where: str = "functionConfig") -> Profile:
     """The profile a functionConfig asks for (None means the default)."""
+    return chosen_profile(config, where) or _load(DEFAULT_PROFILE, where)
+
+
+def chosen_profile(config: Any, where: str = "functionConfig") -> Profile | None:
+    """The profile a functionConfig names, or None when it names none (the repository's configuration decides)."""
     if config is None:
-        return _load(DEFAULT_PROFILE, where)
+        return None
     if not isinstance(config, dict):
         raise ConfigError(f"{where}: expected a {CONFIG_KIND} or ConfigMap object, got {type(config).__name__}")
     api_version, kind = config.get("apiVersion"), config.get("kind")
@@ -77,7 +88,9 @@ def profile_from_config(config: Any, where: str = "functionConfig") -> Profile:
         unknown = sorted(set(data) - {"profile"})
         if unknown:
             raise ConfigError(f"{where}: ConfigMap data: unknown key(s) {', '.join(map(str, unknown))}; allowed: profile")
-        profile = data.get("profile", DEFAULT_PROFILE)
+        if "profile" not in data:
+            return None
+        profile = data["profile"]
         if not isinstance(profile, str) or not profile:
             raise ConfigError(f"{where}: ConfigMap data.profile must be a profile name or path")
         return _load(profile, where)
@@ -90,14 +103,16 @@ def profile_from_config(config: Any, where: str = "functionConfig") -> Profile:
     )
 
 
-def _profile_from_spec(spec: Any, where: str) -> Profile:
+def _profile_from_spec(spec: Any, where: str) -> Profile | None:
     if spec is None:
-        return _load(DEFAULT_PROFILE, where)
+        return None
     if not isinstance(spec, dict):
         raise ConfigError(f"{where}: spec must be a mapping with 'profile', 'transforms' and/or 'unsafe-fixes'")
     unknown = sorted(set(map(str, spec)) - _SPEC_KEYS)
     if unknown:
         raise ConfigError(f"{where}: spec: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_SPEC_KEYS))}")
+    if spec.get("profile") is None and spec.get("transforms") is None and "unsafe-fixes" not in spec:
+        return None
     name = spec.get("profile", DEFAULT_PROFILE)
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}: spec.profile must be a profile name or path")
@@ -127,8 +142,14 @@ def _load(name: str, where: str) -> Profile:
 # --------------------------------------------------------------------------- the ResourceList
 
 
-def run_function(text: str) -> FunctionOutput:
-    """Harden every item of the ResourceList ``text``; never raises for bad input."""
+def run_function(text: str, overrides=None) -> FunctionOutput:
+    """Harden every item of the ResourceList ``text``; never raises for bad input.
+
+    ``overrides`` (``hardener.config.Overrides``) say which repository
+    configuration applies: ``--config``, ``--no-config``, else the working
+    directory's (kpt runs functions there).
+    """
+    from hardener.config import Overrides, Resolver
     from hardener.yamlnodes import compose, to_data
 
     try:
@@ -138,7 +159,10 @@ def run_function(text: str) -> FunctionOutput:
             root = compose(text, file="<ResourceList>")
         data = to_data(root).data if root is not None else None
         items_node = _check_envelope(root, data)
-        profile = profile_from_config(data.get("functionConfig"))
+        chosen = chosen_profile(data.get("functionConfig"))
+        resolver = Resolver(overrides or Overrides())
+        item_settings = [resolver.settings_for(_file_of(item)[0]) for item in data.get("items") or []]
+        profiles = [resolver.profile_of(settings, chosen) for settings in item_settings]
     except (HardenerError, ConfigError) as exc:
         return _failure(text, str(exc))
 
@@ -146,7 +170,7 @@ def run_function(text: str) -> FunctionOutput:
     splices: list[tuple[int, int, str]] = []
     errors: list[str] = []
     stream = None
-    if any(transform.needs_stream_index for transform in profile.transforms):
+    if any(transform.needs_stream_index for profile in profiles for transform in profile.transforms):
         from hardener.streamindex import index_objects
 
         stream = index_objects(data.get("items") or [])  # one index for the whole list, not per item
@@ -156,8 +180,13 @@ def run_function(text: str) -> FunctionOutput:
         next_index[path] = max(next_index.get(path, 0), (file_index or 0) + 1)
     for index, node in enumerate(items_node.value if items_node is not None else []):
         item = data["items"][index]
+        excluded = item_settings[index].excluded
+        if excluded is not None:
+            reason = f"Not hardened: excluded by the configuration ({excluded.value!r} at {excluded.source})"
+            results.append(_record_result(Record(SKIP, "", reason), item))
+            continue
         try:
-            new_span, records = _harden_item(text, node, item, profile, index, stream, next_index)
+            new_span, records = _harden_item(text, node, item, profiles[index], index, stream, next_index)
         except InputError as exc:
             errors.append(f"items[{index}]: {exc.message}")
             results.append(_error_result(f"items[{index}]: {exc.message}", item))
@@ -382,9 +411,14 @@ def _with_results(text: str, root, data: dict, results: list[dict]) -> str:
 # --------------------------------------------------------------------------- legacy exec plugin
 
 
-def run_legacy_plugin(config_path: str, data: bytes) -> tuple[bytes, int, list[str]]:
-    """Kustomize's legacy exec transformer: config file path, a YAML stream on stdin, hardened on stdout."""
+def run_legacy_plugin(config_path: str, data: bytes, overrides=None) -> tuple[bytes, int, list[str]]:
+    """Kustomize's legacy exec transformer: config file path, a YAML stream on stdin, hardened on stdout.
+
+    The stream has no file names: the working directory's repository
+    configuration applies to all of it.
+    """
     from hardener.api import harden_bytes
+    from hardener.config import Overrides, Resolver
     from hardener.yamlnodes import compose, to_data
 
     try:
@@ -394,7 +428,9 @@ def run_legacy_plugin(config_path: str, data: bytes) -> tuple[bytes, int, list[s
         return b"", 2, [f"error: {config_path}: cannot read the transformer config: {exc.strerror or exc}"]
     try:
         root = compose(config_text, file=config_path)
-        profile = profile_from_config(to_data(root).data if root is not None else None, where=config_path)
+        chosen = chosen_profile(to_data(root).data if root is not None else None, where=config_path)
+        resolver = Resolver(overrides or Overrides())
+        profile = resolver.profile_of(resolver.settings_for(None), chosen)
         result = harden_bytes(data, profile, file="<kustomize>")
     except InternalError as exc:
         return b"", 123, [f"internal error: {exc}"]

@@ -81,6 +81,8 @@ class Record:
     """``safe`` or ``may-break`` for this record, when it knows better than its transform's class."""
     guidance: str | None = None
     """What to check or do, specific to this record (this image, this workload); None: the transform's."""
+    source: str | None = None
+    """The template a rendered document came from: Helm's ``# Source: chart/templates/x.yaml`` above it."""
     edit: Edit | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -14,7 +14,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 from hardener.errors import HardenerError, InputError, InternalError
 from hardener.files import STDIN, open_input, write_atomic
@@ -79,9 +79,13 @@ class Outcome:
     result: object = None  # hardener.api.BytesResult
     error: HardenerError | None = None
     skip: Skip | None = None
+    display: str | None = None
+    """The name reports use instead of ``name`` (``--stdin-filename``)."""
 
     @property
     def label(self) -> str:
+        if self.display:
+            return self.display
         return "<stdin>" if self.name == STDIN else self.name
 
 
@@ -140,11 +144,11 @@ def stream_inputs(items: list[Input], profile: Profile, sink: IO[bytes], *, keep
 
     summary = RunSummary()
     for item in items:
-        outcome = Outcome(item.name)
+        outcome = Outcome(item.name, display=item.label)
         try:
             handle = open_input(item.name)
             try:
-                outcome.result = harden_stream(handle, profile, sink, file=outcome.label, keep_records=keep_records)
+                outcome.result = harden_stream(handle, item.profile or profile, sink, file=outcome.label, keep_records=keep_records)
             finally:
                 if item.name != STDIN:
                     handle.close()
@@ -156,10 +160,39 @@ def stream_inputs(items: list[Input], profile: Profile, sink: IO[bytes], *, keep
     return summary
 
 
-def _streams(write_back: WriteBack, items: list[Input], jobs: int) -> bool:
-    """A filter run streams: stdout, inputs named by the user, and one at a time."""
+def _streams(write_back: WriteBack, items: list[Input]) -> bool:
+    """A filter run streams: stdout, one input named by the user.
+
+    Several files to stdout are joined whole (``joined``), which needs the
+    start of each file's output before writing what goes between them.
+    """
     plain = all(not item.walked and item.skip is None and item.chart is None for item in items)
-    return write_back is WriteBack.STDOUT and plain and (len(items) == 1 or jobs == 1)
+    return write_back is WriteBack.STDOUT and plain and len(items) == 1
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def joined(previous: bytes, output: bytes) -> bytes:
+    """What to write for one file's ``output`` after ``previous`` (the end of what was written) on stdout.
+
+    Several files to one stream must stay one valid YAML stream: a file whose
+    first document is not opened by ``---`` would otherwise merge into the
+    last document of the file before it (kustomize then sees ``apiVersion``
+    twice). So a ``---`` goes between them (``...`` before a ``%YAML``
+    directive, which only a closed document may precede), the previous file's
+    last line is ended, and a byte-order mark, valid only at the start of the
+    stream, is dropped. Each file's own bytes are otherwise untouched.
+    """
+    if not previous or not output:
+        return output
+    body = output[len(_UTF8_BOM):] if output.startswith(_UTF8_BOM) else output
+    newline = b"\r\n" if previous.endswith(b"\r\n") or (not previous.endswith(b"\n") and b"\r\n" in body[:4096]) else b"\n"
+    end = b"" if previous.endswith(b"\n") else newline
+    first = next((line for line in body[:65536].splitlines() if line.strip() and not line.lstrip().startswith(b"#")), b"")
+    if not first or (first.startswith(b"---") and first[3:4] in (b"", b" ", b"\t", b"\r")):
+        return end + body  # comments only, or a document opened by its own ---
+    return end + (b"..." if first.startswith(b"%") else b"---") + newline + body
 
 
 def unified_diff(label: str, before: str, after: str) -> str:
@@ -183,21 +216,33 @@ def run(
     fail_on: str | None = None,
     stdout: IO[bytes] | None = None,
     stderr: IO[str] | None = None,
+    configure: Callable[[list[Input]], list[Input]] | None = None,
+    diagnostics: str | None = None,
+    quiet: bool = False,
 ) -> int:
     """Harden ``paths`` and write back as asked; return the exit code.
 
     ``fail_on`` is the gate's level (``hardener.gate``); by default ``errors``
-    for a fix and ``changes`` for a check.
+    for a fix and ``changes`` for a check. ``configure`` gives each input its
+    configuration (``hardener.config``: its profile, its name, its
+    exclusion). ``diagnostics`` (``text`` or ``github``) prints a line per
+    change and finding, as ``check`` does. ``quiet`` keeps everything but
+    errors off stderr.
     """
     from hardener.bulk import closing_summary, default_jobs
     from hardener.progress import progress
 
     out = stdout or sys.stdout.buffer
     err = stderr or sys.stderr
+    info = _Discard() if quiet else err  # what a quiet run does not say
     try:
         items = collect_inputs(paths, chart_values)
-    except InputError as exc:
+        if configure is not None:
+            items = configure(items)
+    except HardenerError as exc:
         err.write(f"error: {exc}\n")
+        if report:
+            _write_report(report, RunSummary([Outcome("-", error=exc, display="configuration")]), report_file, err)
         return EXIT_INPUT_ERROR
     if write_back is WriteBack.WRITE and any(item.name == STDIN for item in items):
         err.write("error: --write needs file paths; it cannot rewrite standard input\n")
@@ -208,12 +253,12 @@ def run(
         return EXIT_INPUT_ERROR
     jobs = jobs or default_jobs()
     spool = None  # a streaming filter's output, held until every input has succeeded
-    with progress(len(items), err) as advance:
-        if _streams(write_back, items, jobs):
+    with progress(len(items), info) as advance:
+        if _streams(write_back, items):
             from hardener.streaming import new_spool
 
             spool = new_spool()
-            summary = stream_inputs(items, profile, spool, keep_records=bool(report), on_done=advance)
+            summary = stream_inputs(items, profile, spool, keep_records=bool(report or diagnostics), on_done=advance)
         else:
             summary = harden_inputs(items, profile, jobs, advance, write_back)
     internal = [o for o in summary.errors if isinstance(o.error, InternalError)]
@@ -222,6 +267,8 @@ def run(
             spool.close()
         for outcome in internal:
             err.write(f"internal error: {outcome.error}\n")
+        if report:  # hosts that hide stderr (Helm 4) still learn why
+            _write_report(report, RunSummary(internal), report_file, err)
         return EXIT_INTERNAL_ERROR  # nothing is written when any output cannot be vouched for
     for outcome in summary.errors:
         err.write(f"error: {outcome.error}\n")
@@ -230,14 +277,19 @@ def run(
         if summary.errors:
             if spool is not None:
                 spool.close()
+            if report:  # hosts that hide stderr (Helm 4) still learn why
+                _write_report(report, summary, report_file, err)
             return EXIT_INPUT_ERROR  # a filter never emits a partial stream
         if spool is not None:
             spool.seek(0)
             shutil.copyfileobj(spool, out, 1 << 20)
             spool.close()
         else:
+            written = b""
             for outcome in summary.results:
-                out.write(outcome.result.output_bytes)
+                piece = joined(written, outcome.result.output_bytes)
+                out.write(piece)
+                written = (written + piece)[-2:] if piece else written
         out.flush()
     elif write_back is WriteBack.DIFF:
         from hardener.colordiff import colorize, should_color
@@ -251,28 +303,31 @@ def run(
         for outcome in summary.changed:
             try:
                 write_atomic(outcome.name, outcome.result.output_bytes)
-                err.write(f"hardened {outcome.label} ({len(outcome.result.changes)} changes)\n")
+                info.write(f"hardened {outcome.label} ({len(outcome.result.changes)} changes)\n")
             except InputError as exc:
                 outcome.error = exc
                 err.write(f"error: {exc}\n")
     elif write_back is WriteBack.CHECK:
         for outcome in summary.changed:
-            err.write(f"would harden {outcome.label} ({len(outcome.result.changes)} changes)\n")
+            info.write(f"would harden {outcome.label} ({len(outcome.result.changes)} changes)\n")
 
+    if diagnostics and not quiet:
+        _print_diagnostics(summary, diagnostics, out, err, in_diff=write_back is WriteBack.DIFF)
     if report and not _write_report(report, summary, report_file, err):
         return EXIT_INPUT_ERROR
     if bulk:
-        err.write(closing_summary(summary, write_back.value))
+        info.write(closing_summary(summary, write_back.value))
     if summary.errors:
         return EXIT_INPUT_ERROR
     level = fail_on or (CHECK_DEFAULT if write_back is WriteBack.CHECK else FIX_DEFAULT)
     reason = failure(level, run_tally(summary, profile))
     if reason is None:
         return EXIT_OK
-    if not report or report_file:  # a report on stderr says it all, and must stay parseable
+    if not diagnostics and (not report or report_file):  # a report on stderr says it all, and must stay parseable
         for record in error_findings(summary):
-            err.write(f"{record.file}:{record.line or 1}: error: [{record.transform or 'hardener'}] {record.message}\n")
-        err.write(f"hardener: failed (--fail-on {level}): {reason}\n")
+            info.write(f"{record.file}:{record.line or 1}: error: [{record.transform or 'hardener'}] {record.message}\n")
+    if not report or report_file:
+        info.write(f"hardener: failed (--fail-on {level}): {reason}\n")
     return EXIT_GATE_FAILED
 
 
@@ -289,6 +344,47 @@ def run_tally(summary: RunSummary, profile: Profile) -> Tally:
 def error_findings(summary: RunSummary) -> list[Record]:
     """Every error finding of a run: what leaves the profile unmet."""
     return [record for record in summary.iter_records() if record.is_error]
+
+
+class _Discard:
+    """A text stream that keeps nothing: where a quiet run's notes go."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _print_diagnostics(summary: RunSummary, fmt: str, out: IO[bytes], err: IO[str], *, in_diff: bool) -> None:
+    """One line per change that would be made and per finding, as ruff prints its diagnostics.
+
+    On stdout, sorted by file (in input order) and line; beside a diff (which
+    already shows every change) only the findings, on stderr, so stdout stays
+    a patch.
+    """
+    from hardener.model import CHANGE, FINDING
+
+    wanted = (FINDING,) if in_diff else (CHANGE, FINDING)
+    records = [
+        record
+        for outcome in summary.results
+        for record in sorted(outcome.result.records, key=lambda r: r.line or 0)
+        if record.type in wanted
+    ]
+    if fmt == "github":
+        from hardener.report.github import annotation as line
+    else:
+        from hardener.report.text import diagnostic as line
+    text = "".join(line(record) + "\n" for record in records)
+    if in_diff:
+        err.write(text)
+    else:
+        out.write(text.encode("utf-8"))
+        out.flush()
 
 
 def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: IO[str]) -> bool:

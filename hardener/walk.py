@@ -49,6 +49,10 @@ class Input:
     walked: bool = False
     skip: Skip | None = None
     chart: str | None = None  # the chart directory, for a chart's values.yaml hardened by --chart-values
+    profile: object = None
+    """The profile of this input when its configuration differs from the run's (``hardener.config``)."""
+    label: str | None = None
+    """What reports call this input: ``--stdin-filename`` for standard input."""
 
 
 def collect(paths: list[str], chart_values: bool = False) -> list[Input]:

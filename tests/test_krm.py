@@ -224,13 +224,13 @@ def test_legacy_exec_transformer_reads_its_config_file(tmp_path: Path):
     config.write_text("apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nmetadata:\n  name: h\n"
                       "spec:\n  transforms:\n    read-only-root-filesystem: false\n")
     stream = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p  # hi\nspec:\n  containers:\n  - name: c\n    image: i\n"
-    out = krm(stream, "--config", str(config))
+    out = krm(stream, "--plugin-config", str(config))
     assert out.returncode == 0, out.stderr.decode()
     text = out.stdout.decode()
     assert text.startswith(stream[: stream.index("spec:")])
     assert "allowPrivilegeEscalation: false" in text and "readOnlyRootFilesystem" not in text
     config.write_text("apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nspec: {profile: nope}\n")
-    bad = krm(stream, "--config", str(config))
+    bad = krm(stream, "--plugin-config", str(config))
     assert bad.returncode == 2 and bad.stdout == b""
     assert str(config) in bad.stderr.decode() and "unknown profile 'nope'" in bad.stderr.decode()
 

@@ -22,6 +22,7 @@ ENGINE_ID = "hardener"
 FIELDS = (
     "type", "severity", "file", "document", "line", "end_line", "kind", "namespace", "name", "container", "path",
     "before", "after", "transform", "title", "message", "rationale", "references", "safety", "unsafe_fix", "guidance",
+    "source",
 )  # fmt: skip
 
 
@@ -98,6 +99,7 @@ def record_dict(record: Record) -> dict[str, Any]:
         "safety": record.safety or info.safety,
         "unsafe_fix": record.unsafe_fix,
         "guidance": record.guidance or info.guidance,
+        "source": record.source,  # Helm's `# Source:` template, when the input was a rendered chart
     }
 
 
