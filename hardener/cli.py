@@ -129,13 +129,26 @@ _CHART_VALUES_HELP = (
     "In directories, harden the values.yaml of charts made with `helm create` (podSecurityContext, "
     "securityContext, serviceAccount.automount) instead of skipping it."
 )
+def _complete_ids(incomplete: str) -> list[str]:
+    """Shell completion for --select/--ignore: the transform ids (after the last comma)."""
+    from hardener.registry import default_registry
+
+    head, _, last = incomplete.rpartition(",")
+    prefix = head + "," if head else ""
+    return [prefix + transform_id for transform_id in default_registry().ids() + ["all"] if transform_id.startswith(last)]
+
+
+def _complete_output_format(incomplete: str) -> list[str]:
+    return [name for name in ("text", "github") if name.startswith(incomplete)]
+
+
 # Options every hardening command shares (typer reads one OptionInfo as often as it is used).
 _CONFIG = typer.Option(None, "--config", help="Use this configuration file (.hardener.yaml or pyproject.toml) for every input.")
 _NO_CONFIG = typer.Option(False, "--no-config", help="Ignore every configuration file.")
-_SELECT = typer.Option(None, "--select", metavar="ID", help="Run only these transforms (repeat, or separate with commas; 'all').")
-_IGNORE = typer.Option(None, "--ignore", metavar="ID", help="Do not run these transforms (repeat, or separate with commas).")
+_SELECT = typer.Option(None, "--select", metavar="ID", autocompletion=_complete_ids, help="Run only these transforms (repeat, or separate with commas; 'all').")
+_IGNORE = typer.Option(None, "--ignore", metavar="ID", autocompletion=_complete_ids, help="Do not run these transforms (repeat, or separate with commas).")
 _STDIN_FILENAME = typer.Option(None, "--stdin-filename", help="The name of standard input in reports, and the path whose configuration applies to it.")
-_OUTPUT_FORMAT = typer.Option(None, "--output-format", help="How check prints its results: text (file:line: id message) or github (workflow annotations).")
+_OUTPUT_FORMAT = typer.Option(None, "--output-format", autocompletion=_complete_output_format, help="How check prints its results: text (file:line: id message) or github (workflow annotations).")
 _UNSAFE_FIXES = typer.Option(None, "--unsafe-fixes/--no-unsafe-fixes", help=_UNSAFE_HELP)
 _FAIL_ON = typer.Option(None, "--fail-on", help=_FAIL_ON_HELP, metavar="LEVEL")
 _QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (the exit code tells the result; reports asked for are written).")

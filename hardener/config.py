@@ -182,6 +182,9 @@ def _checked(config: ConfigFile) -> ConfigFile:
     """Every key known and of the right type; transform ids known. Values are normalised (lists, canonical ids)."""
     values = dict(config.values)
     unknown = sorted(set(map(str, values)) - set(KEYS))
+    if {"apiVersion", "kind"} <= set(unknown):
+        raise config.error("apiVersion", "this is a kustomize transformer configuration (a Kubernetes object), not hardener's; "
+                           "a legacy exec plugin runs `hardener krm --plugin-config FILE`")  # fmt: skip
     if unknown:
         raise config.error(unknown[0], f"unknown setting; allowed: {', '.join(KEYS)}")
     if "profile" in values:
@@ -249,10 +252,10 @@ def _is_repository_root(directory: str) -> bool:
 
 def config_in(directory: str) -> ConfigFile | None:
     """The configuration written in ``directory`` itself (``.hardener.yaml`` first), if any."""
-    candidate = os.path.join(directory, CONFIG_FILE)
+    candidate = display_path(os.path.join(directory, CONFIG_FILE))
     if os.path.isfile(candidate):
         return read_config(candidate)
-    candidate = os.path.join(directory, PYPROJECT)
+    candidate = display_path(os.path.join(directory, PYPROJECT))
     if os.path.isfile(candidate):
         try:
             with open(candidate, encoding="utf-8") as handle:

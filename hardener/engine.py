@@ -184,8 +184,8 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
     new_documents = [document for context in contexts for document in context.new_documents]
     for context in contexts:
         for record in context.records:
-            if record.edit is None and record.path:  # a finding or skip: at the line of what it is about
-                record.line = _line_of(root, record.path, chunk.first_line)
+            if record.edit is None and record.path:  # a finding or skip: at the line of the key it is about (hostPath:)
+                record.line = _key_line_of(root, record.path, chunk.first_line)
         records.extend(context.records)
     if not edits and not new_documents:
         return chunk.text, records
@@ -241,3 +241,21 @@ def _line_of(root, path, first_line: int) -> int:
         path = path[:-1]
     node = node_at(root, path) if root is not None else None
     return first_line + (node.start_mark.line if node is not None else 0) + 1
+
+
+def _key_line_of(root, path, first_line: int) -> int:
+    """1-based line of the key (or item) that holds the node at ``path``, or of the nearest one above it that is written.
+
+    A finding about ``volumes[0].hostPath`` belongs on the ``hostPath:`` line,
+    not on the first line of its value.
+    """
+    from hardener.yamlnodes import mapping_get
+
+    path = tuple(path)
+    while path and node_at(root, path) is None:
+        path = path[:-1]
+    if path and isinstance(path[-1], str):
+        pair = mapping_get(node_at(root, path[:-1]), path[-1])
+        if pair is not None:
+            return first_line + pair[0].start_mark.line + 1
+    return _line_of(root, path, first_line)

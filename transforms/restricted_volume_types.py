@@ -91,5 +91,5 @@ class RestrictedVolumeTypes(Transform):
             pod.finding(
                 f"Volume {volume.get('name')} uses {', '.join(kinds)}, which the profile does not allow; "
                 "use a PersistentVolumeClaim or an allowed type",
-                ("volumes", index),
+                ("volumes", index) if kinds == ["no source"] else ("volumes", index, kinds[0]),  # at the source's own line
             )
