@@ -20,6 +20,8 @@ def render(summary, out: IO[str]) -> None:
         out.write(f"{where}: {record.type}: {tag}{record.message} ({what}{origin})\n")
         changes += record.type == CHANGE
         findings += record.type == FINDING
+    for outcome in summary.errors:  # a host that hides stderr (Helm 4) shows the report file only
+        out.write(f"error: {outcome.error}\n")
     out.write(
         f"{len(summary.outcomes)} input(s), {len(summary.changed)} changed, {changes} change(s), "
         f"{findings} finding(s), {len(summary.skipped)} skipped, {len(summary.errors)} error(s)\n"
