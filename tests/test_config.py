@@ -213,3 +213,16 @@ def test_verbose_says_which_configuration_and_profile_each_input_uses(repo: Path
     result = invoke("check", "-v", "pod.yaml")
     assert "pod.yaml: .hardener.yaml; profile restricted" in result.stderr
     assert "ignoring read-only-root-filesystem" in result.stderr
+
+
+def test_per_file_profiles_reach_worker_processes(repo: Path):
+    """Enough files for worker processes: each still gets its own configuration's profile."""
+    write(repo / "loose" / ".hardener.yaml", NO_ROOTFS)
+    for index in range(6):
+        write(repo / "strict" / f"p{index}.yaml", POD)
+        write(repo / "loose" / f"p{index}.yaml", POD)
+    result = invoke("fix", "-w", "-j", "2", "strict", "loose")
+    assert result.exit_code == 0, result.stderr
+    for index in range(6):
+        assert "readOnlyRootFilesystem: true" in (repo / "strict" / f"p{index}.yaml").read_text()
+        assert "readOnlyRootFilesystem" not in (repo / "loose" / f"p{index}.yaml").read_text()
