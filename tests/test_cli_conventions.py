@@ -26,18 +26,18 @@ DOCKER_SOCKET_POD = HARDENED_POD.replace(
 )
 
 
-def on_a_terminal(*args: str, cwd: Path | None = None) -> tuple[int, bytes]:
-    """Run hardener with a pseudo-terminal as stdin, stdout and stderr; what it printed, and its exit code."""
+def on_a_terminal(*args: str, typed: bytes = b"") -> tuple[int, bytes]:
+    """Run hardener with a pseudo-terminal as stdin, stdout and stderr, type ``typed``; its exit code and what it printed."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: exec hardener on the terminal
-        if cwd:
-            os.chdir(cwd)
         os.execv(sys.executable, [sys.executable, "-m", "hardener.cli", *args])
+    if typed:
+        os.write(fd, typed)
     output = b""
     while True:
         try:
             chunk = os.read(fd, 65536)
-        except OSError:
+        except OSError:  # the terminal closed: the child is done
             break
         if not chunk:
             break
@@ -76,22 +76,9 @@ def test_no_path_on_a_terminal_is_a_usage_error_not_a_silent_wait(command):
     assert f"hardener {command} needs input" in output.decode() and "|" in output.decode()
 
 
-def test_a_dash_on_a_terminal_still_reads_what_is_typed(tmp_path):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(sys.executable, [sys.executable, "-m", "hardener.cli", "fix", "-"])
-    os.write(fd, POD + b"\x04")  # typed, then Ctrl-D
-    output = b""
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0 and b"runAsNonRoot: true" in output
+def test_a_dash_on_a_terminal_still_reads_what_is_typed():
+    code, output = on_a_terminal("fix", "-", typed=POD + b"\x04")  # typed, then Ctrl-D
+    assert code == 0 and b"runAsNonRoot: true" in output
 
 
 def test_shell_completion_is_on_and_completes_commands_and_transform_ids():

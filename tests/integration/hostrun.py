@@ -136,3 +136,10 @@ def copy_example(name: str, tmp_path: Path) -> Path:
     target = tmp_path / name
     shutil.copytree(EXAMPLES / name, target, symlinks=True)
     return target
+
+
+def helm4_plugins(tmp_path: Path) -> Path:
+    """A plugins directory holding the example Helm 4 plugin, for HELM_PLUGINS."""
+    plugins = tmp_path / "plugins"
+    shutil.copytree(EXAMPLES / "helm-plugin", plugins / "hardener")
+    return plugins

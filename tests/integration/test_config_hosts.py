@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests import hosts
-from tests.integration.hostrun import EXAMPLES, VENV_BIN, copy_example, documents, helm_for, host, non_hook_text, run, unhardened_pods
+from tests.integration.hostrun import EXAMPLES, VENV_BIN, copy_example, documents, helm4_plugins, helm_for, host, non_hook_text, run, unhardened_pods
 
 NO_ROOTFS = "ignore: [read-only-root-filesystem]\n"
 
@@ -36,12 +36,6 @@ def assert_hardened_without_rootfs(text: str, pods: int = 1) -> None:
     assert found >= pods and problems == []
     assert "allowPrivilegeEscalation: false" in text
     assert "readOnlyRootFilesystem" not in text, "the repository's .hardener.yaml turned it off"
-
-
-def helm4_plugins(tmp_path: Path) -> Path:
-    plugins = tmp_path / "helm4-plugins"
-    shutil.copytree(EXAMPLES / "helm-plugin", plugins / "hardener")
-    return plugins
 
 
 def test_helm3_post_renderer_honours_the_configuration(repo: Path, tmp_path: Path, host_env: dict):

@@ -18,6 +18,7 @@ from tests.integration.hostrun import (
     VENV_BIN,
     comments,
     documents,
+    helm4_plugins,
     helm_for,
     is_hook,
     lost_lines,
@@ -67,13 +68,6 @@ def test_helm3_show_only_and_output_dir_still_work(chart: Path, tmp_path: Path, 
     # With --output-dir, Helm 3 hands the post-renderer an empty stream: empty out, exit 0.
     run([helm, "template", "rel", str(chart), "--output-dir", str(tmp_path / "out"), *post], host_env)
     assert (tmp_path / "out" / chart.name / template).is_file()
-
-
-def helm4_plugins(tmp_path: Path) -> Path:
-    """A plugins directory holding the example plugin, for HELM_PLUGINS."""
-    plugins = tmp_path / "plugins"
-    shutil.copytree(EXAMPLES / "helm-plugin", plugins / "hardener")
-    return plugins
 
 
 def test_helm4_plugin_hardens_hooks_too_and_keeps_the_postrender_annotation(chart: Path, tmp_path: Path, host_env: dict):
