@@ -19,8 +19,9 @@ Discovery follows ruff's rules, so nothing about it is new to learn:
   is named with ``--config`` (ruff takes those from the working directory; a
   file that means the same wherever it is named is easier to reason about);
 * standard input uses the configuration of ``--stdin-filename``, else of the
-  working directory, and so do the settings of the run as a whole
-  (``fail-on``, ``output-format``, ``report``, ``report-file``);
+  working directory; the settings of the run as a whole (``fail-on``,
+  ``output-format``, ``report``, ``report-file``, ``chart-values``) come from
+  the working directory's, as ruff takes its output settings from there;
 * ``--config FILE`` uses that one file for every input, ``--no-config``
   none; options on the command line win over every file, and
   ``HARDENER_REPORT``/``HARDENER_REPORT_FILE`` over a file's report settings.
