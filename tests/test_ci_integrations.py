@@ -85,6 +85,7 @@ def run_check_step(tmp_path: Path, paths: str, fail_on_findings: str, **inputs: 
     if "sarif" not in FORMATS:  # the SARIF renderer is built on another branch; exercise the rest
         script = script.replace("--report sarif", "--report text")
     output = tmp_path / "github_output"
+    output.unlink(missing_ok=True)  # one step, one run: a fresh file as the runner gives each step
     sarif = tmp_path / "hardener.sarif"
     env = {
         **os.environ,

@@ -226,3 +226,29 @@ def test_per_file_profiles_reach_worker_processes(repo: Path):
     for index in range(6):
         assert "readOnlyRootFilesystem: true" in (repo / "strict" / f"p{index}.yaml").read_text()
         assert "readOnlyRootFilesystem" not in (repo / "loose" / f"p{index}.yaml").read_text()
+
+
+PRIVILEGED = POD.replace("    image: nginx\n", "    image: nginx\n    securityContext:\n      privileged: true\n")
+
+
+def test_fail_on_from_the_configuration_sets_checks_gate_and_the_command_line_wins(repo: Path):
+    write(repo / "pod.yaml", POD)
+    assert invoke("check", "pod.yaml").exit_code == 1  # changes: check's default
+    write(repo / ".hardener.yaml", "fail-on: errors\n")
+    result = invoke("check", "pod.yaml")
+    assert result.exit_code == 0 and "[*]" in result.stdout, "still printed, no longer failing"
+    assert invoke("fix", "--check", "pod.yaml").exit_code == 0
+    assert invoke("check", "--fail-on", "changes", "pod.yaml").exit_code == 1
+    write(repo / ".hardener.yaml", "fail-on: never\n")
+    write(repo / "agent.yaml", PRIVILEGED)
+    assert invoke("check", "agent.yaml").exit_code == 0
+    assert invoke("fix", "agent.yaml").exit_code == 1, "fix keeps its own gate: a workload still violates the profile"
+
+
+def test_unsafe_fixes_from_the_configuration_and_the_command_line_wins(repo: Path):
+    assert "privileged: true" in invoke("fix", "-", stdin=PRIVILEGED).stdout
+    write(repo / ".hardener.yaml", "unsafe-fixes: [no-privileged]\n")
+    result = invoke("fix", "-", stdin=PRIVILEGED)
+    assert result.exit_code == 0 and "privileged: false" in result.stdout
+    assert "privileged: true" in invoke("fix", "--no-unsafe-fixes", "-", stdin=PRIVILEGED).stdout
+    assert 'unsafe-fixes: ["no-privileged"]  # .hardener.yaml:1' in invoke("config").stdout
