@@ -9,7 +9,6 @@ environment variable, or the default.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Mapping
 
 from hardener.config import CONFIG_FILE, PYPROJECT, Resolver, Setting

@@ -69,6 +69,20 @@ def safety_of(transforms) -> dict[str, str]:
     return {transform.id: transform.safety for transform in transforms}
 
 
+def registry_safety() -> dict[str, str]:
+    """Transform id -> its class's safety, for every installed transform (a run's files may use several profiles)."""
+    from hardener.registry import RegistryError, default_registry
+
+    registry = default_registry()
+    safety = {}
+    for transform_id in registry.ids():
+        try:
+            safety[transform_id] = registry.get(transform_id).safety
+        except RegistryError:  # a plugin that fails to load made no records
+            continue
+    return safety
+
+
 def check_level(level: str) -> str:
     """``level`` if it is a known ``--fail-on`` level; ValueError naming the choices otherwise."""
     if level not in FAIL_ON_LEVELS:

@@ -18,7 +18,7 @@ from typing import IO, Callable, Iterator
 
 from hardener.errors import HardenerError, InputError, InternalError
 from hardener.files import STDIN, open_input, write_atomic
-from hardener.gate import CHECK_DEFAULT, FIX_DEFAULT, Tally, failure, safety_of, tally
+from hardener.gate import CHECK_DEFAULT, FIX_DEFAULT, Tally, failure, registry_safety, tally
 from hardener.model import Record, RecordViews
 from hardener.profile import Profile
 from hardener.walk import Input, Skip, collect
@@ -320,7 +320,7 @@ def run(
     if summary.errors:
         return EXIT_INPUT_ERROR
     level = fail_on or (CHECK_DEFAULT if write_back is WriteBack.CHECK else FIX_DEFAULT)
-    reason = failure(level, run_tally(summary, profile))
+    reason = failure(level, run_tally(summary))
     if reason is None:
         return EXIT_OK
     if not diagnostics and (not report or report_file):  # a report on stderr says it all, and must stay parseable
@@ -331,9 +331,9 @@ def run(
     return EXIT_GATE_FAILED
 
 
-def run_tally(summary: RunSummary, profile: Profile) -> Tally:
+def run_tally(summary: RunSummary) -> Tally:
     """The gate's counts over every result of a run (a streamed one carries its own)."""
-    safety = safety_of(profile.transforms)
+    safety = registry_safety()
     counted = Tally()
     for outcome in summary.results:
         own = getattr(outcome.result, "tally", None)

@@ -252,3 +252,13 @@ def test_unsafe_fixes_from_the_configuration_and_the_command_line_wins(repo: Pat
     assert result.exit_code == 0 and "privileged: false" in result.stdout
     assert "privileged: true" in invoke("fix", "--no-unsafe-fixes", "-", stdin=PRIVILEGED).stdout
     assert 'unsafe-fixes: ["no-privileged"]  # .hardener.yaml:1' in invoke("config").stdout
+
+
+def test_may_break_counts_changes_of_a_profile_only_one_file_uses(repo: Path):
+    """The gate knows every transform's safety, not only those of the working directory's profile."""
+    write(repo / ".hardener.yaml", "profile: baseline\n")  # baseline changes nothing in POD
+    write(repo / "team" / ".hardener.yaml", "profile: restricted\n")  # restricted: may-break fills
+    write(repo / "team" / "pod.yaml", POD)
+    result = invoke("fix", "--fail-on", "may-break", "--diff", "team/pod.yaml")
+    assert result.exit_code == 1, result.stderr
+    assert "changes that may break the app" in result.stderr
