@@ -72,9 +72,9 @@ class AutomountServiceAccountToken(Transform):
         "config), set automountServiceAccountToken: true on its pod spec explicitly."
     )
     references = (
-        cis("5.1.6", "Ensure that Service Account Tokens are only mounted where necessary"),
+        cis("5.1.6"),
         nsa("Disable automatic mounting of service account tokens"),
-        azure("Kubernetes clusters should disable automounting API credentials"),
+        azure("BlockAutomountToken"),
     )
     Params = Params
     object_kinds = frozenset({"ServiceAccount"})

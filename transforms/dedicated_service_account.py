@@ -95,9 +95,8 @@ class DedicatedServiceAccount(Transform):
         "(a RoleBinding) and mount its token explicitly (automountServiceAccountToken: true)."
     )
     references = (
-        cis("5.1.5", "Ensure that default service accounts are not actively used"),
+        cis("5.1.5"),
         nsa("Create separate service accounts for each application"),
-        azure("Kubernetes clusters should not use the default namespace"),
     )
     Params = Params
 

@@ -66,9 +66,10 @@ class DropAllCapabilities(Transform):
     linux_only = True
     references = (
         pss("Capabilities", "restricted"),
-        cis("5.2.9", "Minimize the admission of containers with capabilities assigned"),
+        cis("5.2.10"),
+        cis("5.2.8"),
         nsa("Drop unnecessary Linux capabilities"),
-        azure("Kubernetes cluster containers should only use allowed capabilities"),
+        azure("ContainerAllowedCapabilities"),
     )
 
     def apply(self, pod: PodContext) -> None:

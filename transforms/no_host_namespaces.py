@@ -73,12 +73,12 @@ class NoHostNamespaces(Transform):
     )
     references = (
         pss("Host Namespaces", "baseline"),
-        cis("5.2.3", "Minimize the admission of containers wishing to share the host process ID namespace"),
-        cis("5.2.4", "Minimize the admission of containers wishing to share the host IPC namespace"),
-        cis("5.2.5", "Minimize the admission of containers wishing to share the host network namespace"),
+        cis("5.2.3"),
+        cis("5.2.4"),
+        cis("5.2.5"),
         nsa("Do not share host namespaces"),
-        azure("Kubernetes cluster containers should not share host process ID or host IPC namespace"),
-        azure("Kubernetes cluster pods should only use approved host network and port range"),
+        azure("BlockHostNamespace"),
+        azure("HostNetworkPorts"),
     )
     Params = Params
 

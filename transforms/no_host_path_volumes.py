@@ -85,9 +85,9 @@ class NoHostPathVolumes(Transform):
     reports_only = True
     references = (
         pss("HostPath Volumes", "baseline"),
-        cis("5.2.12", "Minimize the admission of HostPath volumes"),
+        cis("5.2.12"),
         nsa("Restrict hostPath volumes"),
-        azure("Kubernetes cluster pod hostPath volumes should only use allowed host paths"),
+        azure("AllowedHostPaths"),
     )
     Params = Params
 

@@ -78,8 +78,8 @@ class NoHostPorts(Transform):
     )
     references = (
         pss("Host Ports", "baseline"),
-        cis("5.2.13", "Minimize the admission of containers which use HostPorts"),
-        azure("Kubernetes cluster pods should only use approved host network and port range"),
+        cis("5.2.13"),
+        azure("HostNetworkPorts"),
     )
     Params = Params
 

@@ -65,9 +65,9 @@ class NoPrivilegeEscalation(Transform):
     linux_only = True
     references = (
         pss("Privilege Escalation", "restricted"),
-        cis("5.2.5", "Minimize the admission of containers with allowPrivilegeEscalation"),
+        cis("5.2.6"),
         nsa("Prevent privilege escalation"),
-        azure("Kubernetes clusters should not allow container privilege escalation"),
+        azure("ContainerNoPrivilegeEscalation"),
     )
 
     def apply(self, pod: PodContext) -> None:

@@ -62,9 +62,9 @@ class NoPrivileged(Transform):
     )
     references = (
         pss("Privileged Containers", "baseline"),
-        cis("5.2.2", "Minimize the admission of privileged containers"),
+        cis("5.2.2"),
         nsa("Do not run privileged containers"),
-        azure("Kubernetes cluster should not allow privileged containers"),
+        azure("ContainerNoPrivilege"),
     )
 
     def apply(self, pod: PodContext) -> None:

@@ -3,7 +3,7 @@
 from hardener.context import PodContext
 from hardener.transform import SAFE, Transform
 
-from .references import pss
+from .references import cis, pss
 
 
 class NoWindowsHostProcess(Transform):
@@ -61,7 +61,7 @@ class NoWindowsHostProcess(Transform):
     rationale = "A HostProcess container runs on the Windows node itself, outside any container isolation."
     safety = SAFE
     reports_only = True
-    references = (pss("HostProcess", "baseline"),)
+    references = (pss("HostProcess", "baseline"), cis("5.2.11"))
 
     def apply(self, pod: PodContext) -> None:
         if pod.get("securityContext", "windowsOptions", "hostProcess") is True:

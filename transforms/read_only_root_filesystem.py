@@ -62,9 +62,9 @@ class ReadOnlyRootFilesystem(Transform):
     )
     linux_only = True
     references = (
-        cis("5.7.3", "Apply Security Context to Your Pods and Containers"),
+        cis("5.7.3"),
         nsa("Use a read-only root file system"),
-        azure("Kubernetes cluster containers should run with a read only root file system"),
+        azure("ReadOnlyRootFileSystem"),
     )
 
     def apply(self, pod: PodContext) -> None:

@@ -80,9 +80,9 @@ class RestrictCapabilities(Transform):
     references = (
         pss("Capabilities", "restricted"),
         pss("Capabilities", "baseline"),
-        cis("5.2.8", "Minimize the admission of containers with added capabilities"),
+        cis("5.2.9"),
         nsa("Drop unnecessary Linux capabilities"),
-        azure("Kubernetes cluster containers should only use allowed capabilities"),
+        azure("ContainerAllowedCapabilities"),
     )
     Params = Params
 

@@ -76,7 +76,7 @@ class RestrictedVolumeTypes(Transform):
     reports_only = True
     references = (
         pss("Volume Types", "restricted"),
-        azure("Kubernetes cluster pods should only use allowed volume types"),
+        azure("AllowedVolumeTypes"),
     )
     Params = Params
 

@@ -82,9 +82,9 @@ class RunAsNonRoot(Transform):
     )
     references = (
         pss("Running as Non-root", "restricted"),
-        cis("5.2.6", "Minimize the admission of root containers"),
+        cis("5.2.7"),
         nsa("Use containers built to run applications as non-root users"),
-        azure("Kubernetes cluster pods and containers should only run with approved user and group IDs"),
+        azure("AllowedUsersGroups"),
     )
     Params = Params
 

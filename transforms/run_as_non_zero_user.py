@@ -73,8 +73,8 @@ class RunAsNonZeroUser(Transform):
     )
     references = (
         pss("Running as Non-root user", "restricted"),
-        cis("5.2.6", "Minimize the admission of root containers"),
-        azure("Kubernetes cluster pods and containers should only run with approved user and group IDs"),
+        cis("5.2.7"),
+        azure("AllowedUsersGroups"),
     )
     Params = Params
 

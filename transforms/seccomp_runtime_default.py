@@ -83,9 +83,9 @@ class SeccompRuntimeDefault(Transform):
     linux_only = True
     references = (
         pss("Seccomp", "restricted"),
-        cis("5.7.2", "Ensure that the seccomp profile is set to docker/default in your pod definitions"),
+        cis("5.7.2"),
         nsa("Use seccomp to restrict system calls"),
-        azure("Kubernetes cluster containers should only use allowed seccomp profiles"),
+        azure("AllowedSeccompProfile"),
     )
     Params = Params
 
