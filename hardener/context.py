@@ -165,16 +165,17 @@ class PodContext:
         if parent is None:
             return False
         current = parent.get(full[-1])
-        if current is None:
+        absent = current is None
+        if absent:
             self._added.add((id(parent), full[-1]))
             current = parent[full[-1]] = []
         elif not isinstance(current, list) or id(current) in self.shared:
             self.finding(f"{message}: not edited, the field is not a plain list", path, container)
             return False
-        before = list(current)
+        before = None if absent else list(current)  # an absent list is null in every report, never []
         edit = Edit("append", self._input_path(full), value)
+        self._origins.setdefault(id(current), list(range(len(current)))).append(None)
         current.append(value)
-        self._origins.setdefault(id(current), list(range(len(before)))).append(None)
         return self._record_edit(edit, message, before, list(current), container)
 
     def remove(self, path: Path, message: str, container: Container | None = None) -> bool:
@@ -219,12 +220,13 @@ class PodContext:
         self._record(CHANGE, message, (), None, data, None)
 
     def finding(self, message: str, path: Path = (), container: Container | None = None, *, severity: str = ERROR) -> None:
-        """Report something the transform will not fix (and why).
+        """Report something the transform will not fix (and why), with the value it is about as ``before``.
 
         An ERROR (the default) leaves the profile unmet and fails the run's
         gate; a WARNING is advice (see ``hardener.model``).
         """
-        self._record(FINDING, message, self._full_path(path, container), None, None, container, severity=severity)
+        full = self._full_path(path, container)
+        self._record(FINDING, message, full, _shown_value(lookup(self.document, full)), None, container, severity=severity)
 
     def skip(self, message: str, path: Path = (), container: Container | None = None) -> None:
         """Report that the transform was not applied here, with the reason."""
@@ -346,3 +348,16 @@ class PodContext:
                 **self.record_base,
             )
         )
+
+
+def _shown_value(value: Any) -> Any:
+    """The value a finding is about, as its record's ``before``: a scalar or a flat list or mapping.
+
+    A finding about ``automountServiceAccountToken: true`` shows ``true``; one
+    about a ``hostPath`` volume shows ``{path: /var/run}``. A whole container or
+    a nested volume is left out (None): the line points at it.
+    """
+    if isinstance(value, (list, dict)):
+        items = value.values() if isinstance(value, dict) else value
+        return value if all(not isinstance(item, (list, dict)) for item in items) else None
+    return value

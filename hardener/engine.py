@@ -17,9 +17,10 @@ from hardener.gate import Tally, safety_of
 from hardener.model import CHANGE, ERROR, FINDING, SKIP, WARNING, Record
 from hardener.patch import PatchError, Style, detect_style, is_json_document, patch_spans, render_document
 from hardener.pod_run import run_object, run_pod
+from hardener.positions import LineMap, indentation_column, position
 from hardener.profile import Profile
 from hardener.registry import default_registry
-from hardener.shapes import document_problems, node_at, pod_problems
+from hardener.shapes import document_problems, pod_problems
 from hardener.stream import Chunk, split
 from hardener.streamindex import StreamIndex, index_stream
 from hardener.textio import detect_newline
@@ -134,7 +135,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
     json_style = is_json_document(root)
     records: list[Record] = []
     for path, message in document_problems(view.data):
-        records.append(Record(FINDING, "", message, path, line=_line_of(root, path, chunk.first_line), **base))
+        records.append(Record(FINDING, "", message, path, line=_line_of(root, path, chunk), **base))
     contexts: list[PodContext] = []
 
     def record_base_of(location) -> dict:
@@ -142,7 +143,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         return {
             **base,
-            "line": _line_of(root, location.object_path, chunk.first_line),
+            "line": _line_of(root, location.object_path, chunk),
             "kind": obj.get("kind"),
             "namespace": metadata.get("namespace") if isinstance(metadata.get("namespace"), str) else None,
             "name": metadata.get("name") if isinstance(metadata.get("name"), str) else None,
@@ -175,7 +176,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
             records.append(Record(FINDING, "", message, location.pod_spec_path, severity=severity, **record_base))
             continue
         for path, message in pod_problems(spec, location.pod_spec_path):
-            records.append(Record(FINDING, "", message, path, **{**record_base, "line": _line_of(root, path, chunk.first_line)}))
+            records.append(Record(FINDING, "", message, path, **{**record_base, "line": _line_of(root, path, chunk)}))
         context = PodContext(location, view.data, view.shared, record_base, stream, json_style, profile.unsafe_fixes)
         decision = decide(profile.exemptions, location.object, context.metadata, enabled, known)
         run_pod(context, profile.transforms, decision, run)
@@ -183,11 +184,9 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
     edits = [edit for context in contexts for edit in context.edits]
     new_documents = [document for context in contexts for document in context.new_documents]
     for context in contexts:
-        for record in context.records:
-            if record.edit is None and record.path:  # a finding or skip: at the line of the key it is about (hostPath:)
-                record.line = _key_line_of(root, record.path, chunk.first_line)
         records.extend(context.records)
     if not edits and not new_documents:
+        _place(records, root, chunk)
         return chunk.text, records
     style = detect_style(root, chunk.text, newline)  # only documents that change pay for it
     try:
@@ -196,14 +195,17 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         kept = [r for r in records if r.type != CHANGE]
         message, line = error.located(chunk.first_line)
         kept.append(Record(FINDING, "", f"Document left unchanged: {message}", line=line, **base))
+        _place(kept, root, chunk)
         return chunk.text, kept
     span_of_edit = {id(edit): span for edit, span in zip(edits, spans)}
+    lines = LineMap(chunk.text)
     for record in records:
         if record.edit is not None:
-            first, last = span_of_edit[id(record.edit)]
+            first, last = (lines.line(line) for line in span_of_edit[id(record.edit)])
             record.line = chunk.first_line + first + 1
             if last > first:
                 record.end_line = chunk.first_line + last + 1
+    _place(records, root, chunk, lines)
     if edits:
         verify(new_text, view.data, file=file, document=chunk.index)
     return new_text + _added_documents(new_text, new_documents, style, file, chunk.index), records
@@ -234,28 +236,30 @@ def _added_documents(text: str, documents: list[dict], style: Style, file: str, 
     return added
 
 
-def _line_of(root, path, first_line: int) -> int:
+def _line_of(root, path, chunk: Chunk) -> int:
     """1-based line of the node at ``path``, or of the nearest node above it that is written in the text."""
-    path = tuple(path)
-    while path and node_at(root, path) is None:
-        path = path[:-1]
-    node = node_at(root, path) if root is not None else None
-    return first_line + (node.start_mark.line if node is not None else 0) + 1
+    where = position(root, tuple(path), chunk.text, chunk.first_line)
+    return where.line if where is not None else chunk.first_line + 1
 
 
-def _key_line_of(root, path, first_line: int) -> int:
-    """1-based line of the key (or item) that holds the node at ``path``, or of the nearest one above it that is written.
+def _place(records: list[Record], root, chunk: Chunk, lines: LineMap | None = None) -> None:
+    """Point each record at its own line and column: a finding or skip at the field or item it is about.
 
-    A finding about ``volumes[0].hostPath`` belongs on the ``hostPath:`` line,
-    not on the first line of its value.
+    A change keeps the line its edit was spliced at (the replaced value, the
+    mapping new fields went into, the first line a removal deleted); a record
+    about the whole object (no path) keeps the object's line.
     """
-    from hardener.yamlnodes import mapping_get
-
-    path = tuple(path)
-    while path and node_at(root, path) is None:
-        path = path[:-1]
-    if path and isinstance(path[-1], str):
-        pair = mapping_get(node_at(root, path[:-1]), path[-1])
-        if pair is not None:
-            return first_line + pair[0].start_mark.line + 1
-    return _line_of(root, path, first_line)
+    lines = lines or LineMap(chunk.text)
+    for record in records:
+        if record.edit is None and record.path and record.line is not None:
+            where = position(root, record.path, chunk.text, chunk.first_line, lines)
+            if where is not None:
+                record.line, record.column = where.line, where.column
+                record.end_line = where.end_line if where.written else None
+                continue
+        if record.line is not None and record.column is None:
+            where = position(root, record.path, chunk.text, chunk.first_line, lines) if record.path else None
+            if where is not None and where.line == record.line:
+                record.column = where.column
+            else:
+                record.column = indentation_column(chunk.text, record.line - chunk.first_line - 1)

@@ -52,8 +52,9 @@ class Edit:
 class Record:
     """What happened to one field: a change made, a finding, or a skip.
 
-    ``line`` is 1-based in the input file: the edited node, or the node the
-    new field was inserted into. The transform's title, rationale,
+    ``line`` is 1-based in the input file: the edited node, the node a new
+    field was inserted into, or the field or item a finding or skip is about
+    (``hardener.positions``). The transform's title, rationale,
     references, safety and guidance come from the registry by ``transform``.
     """
 
@@ -71,7 +72,9 @@ class Record:
     namespace: str | None = None
     name: str | None = None
     end_line: int | None = None
-    """Last input line the change rewrites, when it is more than ``line`` (a removed block)."""
+    """Last input line the record covers, when it is more than ``line`` (a removed block, a multi-line item)."""
+    column: int | None = None
+    """1-based column of what ``line`` points at (the field's key, the list item, the mapping it went into)."""
     severity: str | None = None
     """Findings: ERROR or WARNING; a finding made without one is an error (fail closed). None otherwise."""
     unsafe_fix: bool = False
@@ -134,3 +137,14 @@ def format_path(path: Path) -> str:
         else:
             text += ("." if text else "") + str(step)
     return text
+
+
+
+def noun(count: int, singular: str, plural_form: str | None = None) -> str:
+    """The word for ``count`` things: ``key`` or ``keys``, ``fix`` or ``fixes``."""
+    return singular if count == 1 else plural_form or singular + "s"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 change``, ``2 changes``: every count the CLI and the reports print agrees with its noun."""
+    return f"{count} {noun(count, singular, plural_form)}"

@@ -14,16 +14,18 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from hardener.model import CHANGE, FINDING, SKIP, Record, Reference
+from hardener.model import CHANGE, ERROR, FINDING, SKIP, WARNING, Record, Reference
 
 ENGINE_ID = "hardener"
 """The transform id of records the engine makes itself (their ``transform`` is empty)."""
 
 FIELDS = (
-    "type", "severity", "file", "document", "line", "end_line", "kind", "namespace", "name", "container", "path",
-    "before", "after", "transform", "title", "message", "rationale", "references", "safety", "unsafe_fix", "guidance",
-    "source",
+    "type", "severity", "file", "document", "line", "column", "end_line", "kind", "namespace", "name", "container",
+    "path", "before", "after", "transform", "title", "message", "rationale", "references", "safety", "unsafe_fix",
+    "guidance", "source",
 )  # fmt: skip
+
+MAY_BREAK = "may-break"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,45 @@ def transform_info(transform_id: str) -> TransformInfo:
     return TransformInfo(cls.id, cls.title, cls.rationale, tuple(cls.references), cls.safety, cls.guidance)
 
 
+def severity(record: Record) -> str | None:
+    """``error`` or ``warning`` for a finding, None for a change or a skip."""
+    return record.severity if record.type == FINDING else None
+
+
+def safety(record: Record) -> str:
+    """The record's own fix safety when it has one ("may-break: image nginx runs as root"), else its transform's."""
+    return record.safety or transform_info(record.transform).safety
+
+
+def guidance(record: Record) -> str:
+    """What to verify for this record: its own guidance when it has one, else its transform's."""
+    return record.guidance or transform_info(record.transform).guidance
+
+
+def is_unsafe_fix(record: Record) -> bool:
+    """The record overrides (or would override) a value the author wrote explicitly."""
+    return record.unsafe_fix
+
+
+def may_break(record: Record) -> bool:
+    """A change a reviewer must verify: it can affect the running application."""
+    return record.type == CHANGE and safety(record) == MAY_BREAK
+
+
+def label(record: Record) -> str:
+    """What a record is, in the words every report uses: ``error``, ``warning``, ``fix``, ``unsafe fix`` or ``skip``.
+
+    A change is a fix hardener made (or would make); a fix that may break the
+    application says so: ``fix (may break)``.
+    """
+    if record.type == FINDING:
+        return severity(record) or ERROR
+    if record.type == SKIP:
+        return "skip"
+    word = "unsafe fix" if is_unsafe_fix(record) else "fix"
+    return f"{word} (may break)" if may_break(record) else word
+
+
 def reference_dict(reference: Reference) -> dict[str, str]:
     return {"standard": reference.standard, "id": reference.id, "title": reference.title, "url": reference.url}
 
@@ -83,7 +124,8 @@ def record_dict(record: Record) -> dict[str, Any]:
         "file": record.file,
         "document": record.document,
         "line": record.line,
-        "end_line": record.end_line,  # the last line a removal rewrote; null for one line
+        "column": record.column,
+        "end_line": record.end_line,  # the last line the record covers (a removal, a multi-line item); else null
         "kind": record.kind,
         "namespace": record.namespace,
         "name": record.name,
@@ -96,9 +138,9 @@ def record_dict(record: Record) -> dict[str, Any]:
         "message": record.message,
         "rationale": info.rationale,
         "references": [reference_dict(r) for r in info.references],
-        "safety": record.safety or info.safety,
+        "safety": safety(record),
         "unsafe_fix": record.unsafe_fix,
-        "guidance": record.guidance or info.guidance,
+        "guidance": guidance(record),
         "source": record.source,  # Helm's `# Source:` template, when the input was a rendered chart
     }
 
@@ -125,32 +167,46 @@ def iter_records(summary) -> Iterator[Record]:
 
 
 def summary_dict(summary) -> dict[str, Any]:
-    """The counts a report leads with, and the inputs that could not be read."""
+    """The counts a report leads with, and the inputs that could not be read.
+
+    One pass over the records, holding only counts and the workloads of the
+    current document (records of one document come together), so a run of
+    any size is summed in constant memory.
+    """
     counts = {CHANGE: 0, FINDING: 0, SKIP: 0}
     by_transform: dict[str, dict[str, int]] = {}
-    may_break = errors = 0
-    workloads: set[tuple] = set()
+    by_severity = {ERROR: 0, WARNING: 0}
+    breaking = unsafe = workloads = 0
+    document, seen = None, set()
     for record in iter_records(summary):
         info = transform_info(record.transform)
         counts[record.type] += 1
         per = by_transform.setdefault(info.id, {"changes": 0, "findings": 0, "skipped": 0})
         per[{CHANGE: "changes", FINDING: "findings", SKIP: "skipped"}[record.type]] += 1
+        if record.type == FINDING:
+            by_severity[severity(record) or ERROR] += 1
         if record.type == CHANGE:
-            workloads.add(workload_key(record))
-            may_break += (record.safety or info.safety) == "may-break"
-        errors += record.is_error
+            if (record.file, record.document) != document:
+                document, seen = (record.file, record.document), set()
+            if workload_key(record) not in seen:
+                seen.add(workload_key(record))
+                workloads += 1
+            breaking += may_break(record)
+            unsafe += is_unsafe_fix(record)
     results = [o.result for o in summary.results]
     return {
         "inputs": len(summary.outcomes),
         "files_changed": [o.label for o in summary.changed],
         "documents": sum(r.documents for r in results),
         "documents_changed": sum(len(r.changed_documents) for r in results),
-        "workloads_changed": len(workloads),
+        "workloads_changed": workloads,
         "changes": counts[CHANGE],
         "findings": counts[FINDING],
-        "error_findings": errors,
+        "error_findings": by_severity[ERROR],
         "skipped": counts[SKIP],
-        "may_break": may_break,
+        "may_break": breaking,
+        "unsafe_fixes": unsafe,
+        "by_severity": by_severity,
         "by_transform": by_transform,
         "errors": [{"file": o.label, "message": str(o.error)} for o in summary.errors],
     }

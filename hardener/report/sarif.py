@@ -24,7 +24,17 @@ from typing import IO
 from urllib.parse import quote
 
 from hardener.model import CHANGE, ERROR, FINDING, SKIP, Record
-from hardener.report.records import ENGINE_ID, TransformInfo, iter_records, plain, transform_info, workload_label
+from hardener.report.records import (
+    ENGINE_ID,
+    TransformInfo,
+    guidance,
+    iter_records,
+    may_break,
+    plain,
+    safety,
+    transform_info,
+    workload_label,
+)
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 STDIN_URI = "stdin"
@@ -145,8 +155,10 @@ def _invocation(summary) -> dict:
 
 
 def _region(record: Record) -> dict:
-    """The lines a record covers: a removal spans from its first to its last deleted line."""
+    """Where a record is: its field's line and column, to the last line of a multi-line item or removal."""
     region = {"startLine": max(record.line or 1, 1)}
+    if record.column:
+        region["startColumn"] = record.column
     if record.end_line and record.end_line > region["startLine"]:
         region["endLine"] = record.end_line
     return region
@@ -168,18 +180,22 @@ def _result(record: Record, rule_ids: list[str]) -> dict:
         "document": record.document,
         "path": record.path_text,
         "container": record.container,
-        "safety": record.safety or info.safety,
+        "safety": safety(record),
         "unsafeFix": record.unsafe_fix,
     }
     if record.type == CHANGE or record.unsafe_fix:
-        properties.update(before=plain(record.before), after=plain(record.after), guidance=record.guidance or info.guidance)
-    message = record.message.rstrip(".")
+        properties.update(before=plain(record.before), after=plain(record.after), guidance=guidance(record))
+    elif record.type == FINDING:
+        properties.update(severity=record.severity, before=plain(record.before))
+    text = f"{record.message.rstrip('.')} ({workload}). {info.rationale}"
+    if may_break(record):
+        text += f" May break: {guidance(record)}"
     return {
         "ruleId": info.id,
         "ruleIndex": rule_ids.index(info.id),
         "kind": "fail",
         "level": _level(record),
-        "message": {"text": f"{message} ({workload}). {info.rationale}"},
+        "message": {"text": text},
         "locations": [location],
         "partialFingerprints": {"hardenerRecord/v1": _fingerprint(record, info.id, uri)},
         "properties": properties,
