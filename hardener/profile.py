@@ -29,6 +29,7 @@ from typing import Any
 from hardener.errors import InputError, ProfileError
 from hardener.exemptions import Exemptions, parse_exemptions
 from hardener.kinds import parse_kinds, workload_kinds
+from hardener.model import noun
 from hardener.registry import Registry, default_registry
 from hardener.transform import Transform
 from hardener.yamlnodes import compose, to_data
@@ -201,7 +202,7 @@ def _check(raw: Any, source: str) -> dict:
         raise ProfileError(f"{source}: a profile is a mapping with 'transforms' (and optionally 'extends')")
     unknown = set(raw) - _TOP_LEVEL_KEYS
     if unknown:
-        raise ProfileError(f"{source}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_TOP_LEVEL_KEYS))}")
+        raise ProfileError(f"{source}: unknown {noun(len(unknown), 'key')} {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_TOP_LEVEL_KEYS))}")
     if raw.get("transforms") is not None and not isinstance(raw["transforms"], dict):
         raise ProfileError(f"{source}: 'transforms' must be a mapping of transform id to settings")
     return raw

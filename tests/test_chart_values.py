@@ -64,7 +64,7 @@ def test_a_helm_create_chart_is_hardened_through_its_values(helm, tmp_path):
     assert all(line in after.splitlines() for line in before.splitlines() if line.lstrip().startswith("#"))
     assert {p: p.read_bytes() for p in templates} == templates
     report = fixed.stderr.decode()
-    assert "demo/values.yaml:41: change: [run-as-non-root]" in report
+    assert "demo/values.yaml:41:1: run-as-non-root fix (may break): " in report
     assert "serviceAccount.automount to true on purpose; left as it is" in report
 
 
@@ -77,4 +77,4 @@ def test_values_of_a_chart_that_does_not_read_them_are_left_alone(tmp_path):
     result = hardener("fix", "-w", "--chart-values", "--report", "text", ".", cwd=tmp_path)
     assert result.returncode == 0
     assert values.read_text() == "securityContext: {}\n"
-    assert "c/values.yaml: skip: Skipped the file: the default values of a Helm chart whose templates do not read" in result.stderr.decode()
+    assert "c/values.yaml: hardener skip: Skipped the file: the default values of a Helm chart whose templates do not read" in result.stderr.decode()

@@ -157,7 +157,7 @@ def test_user_profile_extends_restricted_and_turns_a_transform_off(tmp_path):
         ("extends: restricted\nunsafe-fixes: yes please\n", "unsafe-fixes: expected true, false or a list of transform ids"),
         ("extends: restricted\ntransforms:\n  run-as-root: {}\n", "unknown transform 'run-as-root'"),
         ("extends: mine.yaml\n", "'extends' loops back"),
-        ("transformz: {}\n", "unknown key(s) transformz"),
+        ("transformz: {}\n", "unknown key transformz"),
     ],
 )
 def test_bad_profiles_are_errors_naming_file_transform_and_key(tmp_path, profile_text, message):

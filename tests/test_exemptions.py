@@ -169,7 +169,7 @@ def test_per_container_exemption_that_exempts_nothing_is_warned_about():
         ("exemptions: {selectors: [{}]}", "exemptions: selectors[0]: an empty selector would exempt everything"),
         ("exemptions: {selectors: [{matchExpressions: [{key: a, operator: Is}]}]}", "matchExpressions[0]: operator: expected one of In, NotIn, Exists, DoesNotExist, got 'Is'"),
         ("exemptions: {selectors: [{matchLabels: {a: b}, transforms: [nope]}]}", "selectors[0]: transforms: unknown transform 'nope'"),
-        ("exemptions: {namespace: [a]}", "exemptions: unknown key(s) namespace"),
+        ("exemptions: {namespace: [a]}", "exemptions: unknown key namespace"),
     ],
 )
 def test_exemption_errors_name_the_file_and_key(tmp_path, body, error):

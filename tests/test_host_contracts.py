@@ -33,7 +33,7 @@ def test_report_file_from_the_environment_keeps_stdout_only_manifests(tmp_path: 
     assert result.stdout_bytes.startswith(POD[: POD.index(b"  - name")]) and b"runAsNonRoot: true" in result.stdout_bytes
     assert result.stderr_bytes == b""
     text = report.read_text()
-    assert "[run-as-non-root]" in text and "Pod/p" in text
+    assert ": run-as-non-root fix (may break): " in text and "(Pod p)" in text
 
 
 def test_report_format_from_the_environment(tmp_path: Path):

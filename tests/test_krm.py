@@ -165,8 +165,8 @@ def test_configmap_function_config_names_the_profile():
     "config, message",
     [
         ("apiVersion: v1\nkind: ConfigMap\ndata:\n  profile: nope\n", "unknown profile 'nope'"),
-        ("apiVersion: v1\nkind: ConfigMap\ndata:\n  level: high\n", "unknown key(s) level"),
-        ("apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nspec:\n  profle: restricted\n", "unknown key(s) profle"),
+        ("apiVersion: v1\nkind: ConfigMap\ndata:\n  level: high\n", "unknown key level"),
+        ("apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nspec:\n  profle: restricted\n", "unknown key profle"),
         ("apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nspec:\n  transforms:\n    no-such: {}\n",
          "functionConfig: spec: transforms: unknown transform 'no-such'"),
         ("apiVersion: hardener.dev/v1alpha1\nkind: Hardener\nspec:\n  transforms:\n    no-host-ports: {max_port: '80'}\n",

@@ -42,7 +42,7 @@ def test_helm_readmes(example: str, major: int, tmp_path: Path, host_env: dict):
     hardened = (workdir / "hardened.yaml").read_text()
     pods, problems = unhardened_pods(hardened if major == 4 else non_hook_text(hardened))  # Helm 3 skips hooks
     assert pods >= 1 and problems == []
-    assert "change:" in (workdir / "hardener-report.txt").read_text()
+    assert " fix: " in (workdir / "hardener-report.txt").read_text()
 
 
 def test_kpt_readme(tmp_path: Path, host_env: dict):
