@@ -103,6 +103,11 @@ _FAIL_ON_HELP = (
     "errors (fix's default: a workload still violates the profile), never. Default for check: the configuration's fail-on."
 )
 _UNSAFE_HELP = "Also apply unsafe fixes, which override values the manifest sets explicitly (default: the configuration's, else the profile's)."
+_EXPLAIN_HELP = (
+    "Explain every change: --diff gets the transform, reason and what may break after each change "
+    "(lines starting with #; the default on a terminal), --report text the reason and guidance under each line."
+)
+_EXPLAIN = typer.Option(None, "--explain/--no-explain", help=_EXPLAIN_HELP)
 # Environment defaults, for hosts that hide stderr (Helm 4 post-renderer plugins).
 _REPORT_ENV, _REPORT_FILE_ENV = "HARDENER_REPORT", "HARDENER_REPORT_FILE"
 
@@ -297,6 +302,7 @@ def fix(
     chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
     quiet: bool = _QUIET,
     verbose: bool = _VERBOSE,
+    explain: Optional[bool] = _EXPLAIN,
 ) -> None:
     """Harden manifests: print the result, rewrite files or directories (-w), or show a diff."""
     if write and (diff or check):
@@ -312,7 +318,7 @@ def fix(
     )  # fmt: skip
     mode = WriteBack.WRITE if write else WriteBack.DIFF if diff else WriteBack.CHECK if check else WriteBack.STDOUT
     # fix --check is check, with or without --diff
-    code = _run(paths, settled, mode, jobs=jobs, diagnostics=settled.output_format if check else None, quiet=quiet)
+    code = _run(paths, settled, mode, jobs=jobs, diagnostics=settled.output_format if check else None, quiet=quiet, explain=explain)
     raise typer.Exit(code)
 
 
@@ -337,6 +343,7 @@ def check_command(
     chart_values: bool = typer.Option(False, "--chart-values", help=_CHART_VALUES_HELP),
     quiet: bool = _QUIET,
     verbose: bool = _VERBOSE,
+    explain: Optional[bool] = _EXPLAIN,
 ) -> None:
     """Write nothing; print what is not hardened and exit 1, or exit 0 when all is hardened."""
     level = _fail_on(fail_on, exit_zero)
@@ -348,16 +355,19 @@ def check_command(
         unsafe_fixes=unsafe_fixes, fail_on=level, gate=True,
     )  # fmt: skip
     mode = WriteBack.DIFF if diff else WriteBack.CHECK
-    code = _run(paths, settled, mode, jobs=jobs, diagnostics=settled.output_format, quiet=quiet)
+    code = _run(paths, settled, mode, jobs=jobs, diagnostics=settled.output_format, quiet=quiet, explain=explain)
     raise typer.Exit(code)
 
 
-def _run(paths: list[str], settled: _Run, mode: WriteBack, *, jobs: Optional[int], diagnostics: Optional[str], quiet: bool) -> int:
+def _run(
+    paths: list[str], settled: _Run, mode: WriteBack, *, jobs: Optional[int], diagnostics: Optional[str], quiet: bool,
+    explain: Optional[bool] = None,
+) -> int:
     resolver = settled.resolver
     return run(
         paths, settled.profile, mode, report=settled.report, report_file=settled.report_file, jobs=jobs,
         chart_values=settled.chart_values, configure=lambda items: resolver.assign(items, settled.profile),  # type: ignore[attr-defined]
-        diagnostics=diagnostics, quiet=quiet, fail_on=settled.fail_on,
+        diagnostics=diagnostics, quiet=quiet, fail_on=settled.fail_on, explain=explain,
     )  # fmt: skip
 
 

@@ -22,6 +22,13 @@ _STYLES = (  # first match wins: file headers before the +/- lines they look lik
     ("-", "\x1b[31m"),
     ("\\", "\x1b[2m"),
 )
+_NOTES = (  # the explained diff's lines (hardener.diff): errors red, what may break yellow, reasons dim
+    (re.compile(r"#  \^ (line \d+: )?\S+ error: "), "\x1b[1;31m"),
+    (re.compile(r"#  \^ (line \d+: )?\S+ (warning|\S+ \(may break\)|unsafe fix)"), "\x1b[1;33m"),
+    (re.compile(r"#      (may break|unsafe fix): "), "\x1b[33m"),
+    (re.compile(r"#  \^ "), "\x1b[1;34m"),
+    (re.compile(r"#"), "\x1b[2m"),
+)
 
 
 def should_color(stream: object, environ: Mapping[str, str] | None = None) -> bool:
@@ -29,6 +36,11 @@ def should_color(stream: object, environ: Mapping[str, str] | None = None) -> bo
     environ = os.environ if environ is None else environ
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         return False
+    return is_terminal(stream)
+
+
+def is_terminal(stream: object) -> bool:
+    """A person is reading ``stream`` (not a pipe or a file)."""
     isatty = getattr(stream, "isatty", None)
     try:
         return bool(isatty and isatty())
@@ -42,6 +54,9 @@ def colorize(diff: str) -> str:
     for line in _LINE.findall(diff):
         body = line.rstrip("\r\n")
         ending = line[len(body) :]
-        style = next((code for prefix, code in _STYLES if body.startswith(prefix)), "")
+        if body.startswith("#"):
+            style = next(code for pattern, code in _NOTES if pattern.match(body))
+        else:
+            style = next((code for prefix, code in _STYLES if body.startswith(prefix)), "")
         out.append(f"{style}{body}{RESET}{ending}" if style else line)
     return "".join(out)
