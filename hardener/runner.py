@@ -8,7 +8,6 @@ entry point (fix, check, bulk runs) shares one write-back decision
 
 from __future__ import annotations
 
-import difflib
 import os
 import shutil
 import sys
@@ -19,7 +18,7 @@ from typing import IO, Callable, Iterator
 from hardener.errors import HardenerError, InputError, InternalError
 from hardener.files import STDIN, open_input, write_atomic
 from hardener.gate import CHECK_DEFAULT, FIX_DEFAULT, Tally, failure, registry_safety, tally
-from hardener.model import Record, RecordViews
+from hardener.model import Record, RecordViews, plural
 from hardener.profile import Profile
 from hardener.walk import Input, Skip, collect
 
@@ -195,15 +194,6 @@ def joined(previous: bytes, output: bytes) -> bytes:
     return end + (b"..." if first.startswith(b"%") else b"---") + newline + body
 
 
-def unified_diff(label: str, before: str, after: str) -> str:
-    """A unified diff of one input, git-style labels for relative paths."""
-    old, new = (label, label) if label.startswith(("/", "<")) else (f"a/{label}", f"b/{label}")
-    text = ""
-    for line in difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), old, new):
-        text += line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-    return text
-
-
 def run(
     paths: list[str],
     profile: Profile,
@@ -214,6 +204,7 @@ def run(
     jobs: int | None = None,
     chart_values: bool = False,
     fail_on: str | None = None,
+    explain: bool | None = None,
     stdout: IO[bytes] | None = None,
     stderr: IO[str] | None = None,
     configure: Callable[[list[Input]], list[Input]] | None = None,
@@ -227,7 +218,9 @@ def run(
     configuration (``hardener.config``: its profile, its name, its
     exclusion). ``diagnostics`` (``text`` or ``github``) prints a line per
     change and finding, as ``check`` does. ``quiet`` keeps everything but
-    errors off stderr.
+    errors off stderr. ``explain`` annotates ``--diff`` with each change's
+    reason and adds the reasons to a text report; None means: annotate a
+    diff shown on a terminal.
     """
     from hardener.bulk import closing_summary, default_jobs
     from hardener.progress import progress
@@ -235,6 +228,7 @@ def run(
     out = stdout or sys.stdout.buffer
     err = stderr or sys.stderr
     info = _Discard() if quiet else err  # what a quiet run does not say
+    explained = write_back is WriteBack.DIFF and _explains_diff(out, explain)
     try:
         items = collect_inputs(paths, chart_values)
         if configure is not None:
@@ -292,28 +286,22 @@ def run(
                 written = (written + piece)[-2:] if piece else written
         out.flush()
     elif write_back is WriteBack.DIFF:
-        from hardener.colordiff import colorize, should_color
-
-        color = should_color(out)
-        for outcome in summary.changed:
-            diff = unified_diff(outcome.label, outcome.result.input, outcome.result.output)
-            out.write((colorize(diff) if color else diff).encode("utf-8"))
-        out.flush()
+        _write_diffs(summary, out, explained)
     elif write_back is WriteBack.WRITE:
         for outcome in summary.changed:
             try:
                 write_atomic(outcome.name, outcome.result.output_bytes)
-                info.write(f"hardened {outcome.label} ({len(outcome.result.changes)} changes)\n")
+                info.write(f"hardened {outcome.label} ({plural(len(outcome.result.changes), 'change')})\n")
             except InputError as exc:
                 outcome.error = exc
                 err.write(f"error: {exc}\n")
     elif write_back is WriteBack.CHECK:
         for outcome in summary.changed:
-            info.write(f"would harden {outcome.label} ({len(outcome.result.changes)} changes)\n")
+            info.write(f"would harden {outcome.label} ({plural(len(outcome.result.changes), 'change')})\n")
 
-    if diagnostics and not quiet:
+    if diagnostics and not quiet and not explained:  # an explained diff already shows each finding at its line
         _print_diagnostics(summary, diagnostics, out, err, in_diff=write_back is WriteBack.DIFF)
-    if report and not _write_report(report, summary, report_file, err):
+    if report and not _write_report(report, summary, report_file, err, explain=bool(explain)):
         return EXIT_INPUT_ERROR
     if bulk:
         info.write(closing_summary(summary, write_back.value))
@@ -387,17 +375,54 @@ def _print_diagnostics(summary: RunSummary, fmt: str, out: IO[bytes], err: IO[st
         out.flush()
 
 
-def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: IO[str]) -> bool:
-    """Reports never go to stdout: in filter mode stdout is the YAML stream. False: not written."""
-    from hardener.report import render
+def _explains_diff(out: IO[bytes], explain: bool | None) -> bool:
+    """The explained diff is the default on a terminal (a person reads it); piped, the diff stays plain."""
+    from hardener.colordiff import is_terminal
+
+    return is_terminal(out) if explain is None else explain
+
+
+def _write_diffs(summary: RunSummary, out: IO[bytes], annotate: bool) -> None:
+    """``--diff``: the plain unified diff of every changed file, or the explained one.
+
+    The explained diff is the default on a terminal (a person reads it);
+    piped, the diff stays plain so ``patch`` and ``git apply`` take it. Colour
+    only on a terminal (``colordiff``).
+    """
+    from hardener.colordiff import colorize, should_color
+    from hardener.diff import explained_diff, unified_diff
+
+    color = should_color(out)
+    for outcome in summary.results:
+        result = outcome.result
+        if annotate and (result.changed or result.findings):
+            diff = explained_diff(outcome.label, result.input, result.output, result.records)
+        elif result.changed:
+            diff = unified_diff(outcome.label, result.input, result.output)
+        else:
+            continue
+        out.write((colorize(diff) if color else diff).encode("utf-8"))
+    out.flush()
+
+
+def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: IO[str], explain: bool = False) -> bool:
+    """Reports never go to stdout: in filter mode stdout is the YAML stream. False: not written.
+
+    A Markdown body that had to leave files out names its full report, written beside it.
+    """
+    from hardener.report import full_report_path, render
 
     if not report_file:
-        render(fmt, summary, err)
+        render(fmt, summary, err, explain=explain)
         return True
+    full = full_report_path(fmt, report_file)
     try:
         with open(report_file, "w", encoding="utf-8", newline="\n") as handle:
-            render(fmt, summary, handle)
+            left_out = render(fmt, summary, handle, explain=explain, full_report=full and os.path.basename(full))
+        if full and left_out:
+            with open(full, "w", encoding="utf-8", newline="\n") as handle:
+                render(fmt, summary, handle, full=True)
     except OSError as exc:
-        err.write(f"error: {report_file}: cannot write the report: {exc.strerror or exc}\n")
+        err.write(f"error: {exc.filename or report_file}: cannot write the report: {exc.strerror or exc}\n")
         return False
     return True

@@ -158,17 +158,21 @@ def test_check_then_fix_then_check_on_a_git_repository(corpus_repo, tmp_path):
     assert len(expected_changed) > 50
 
     body = report.read_text(encoding="utf-8")
-    untouched = body.split("### Files left untouched\n", 1)[1].split("\n### ", 1)[0]
-    assert f"- `{root}/chart/templates/deployment.yaml`: a template of the Helm chart in chart" in untouched
-    assert f"- `{root}/chart/values.yaml`: the default values of the Helm chart in chart" in untouched
-    assert f"- `{root}/templates-elsewhere/app.yaml`: an unrendered template" in untouched
-    assert f"- `{root}/ci/docker-compose.yml`: not a Kubernetes manifest" in untouched
+    untouched = body.split(" left untouched</summary>\n", 1)[1].split("</details>", 1)[0].splitlines()
+
+    def reason_of(file: str) -> str:
+        return next(line for line in untouched if f"`{root}/{file}`" in line)
+
+    assert reason_of("chart/templates/deployment.yaml").startswith("- a template of the Helm chart in chart")
+    assert reason_of("chart/values.yaml").startswith("- the default values of the Helm chart in chart")
+    assert reason_of("templates-elsewhere/app.yaml").startswith("- an unrendered template")
+    assert reason_of("ci/docker-compose.yml").startswith("- not a Kubernetes manifest")
     assert len(body) <= 65_536, "a pull-request body GitHub accepts"
     # Every changed file is detailed in its own section, or named (or, past the limit, counted)
     # where the details did not fit.
-    missing = [r for r in expected_changed if f"### `{root}/{r}`\n" not in body and f"- `{root}/{r}`\n" not in body]
-    counted = re.search(r"^- and (\d+) more$", body.split(" more files with changes\n")[-1], flags=re.MULTILINE)
-    assert len(missing) <= (int(counted.group(1)) if counted else 0)  # the count also covers findings-only files
+    missing = [r for r in expected_changed if f"<summary><code>{root}/{r}</code>" not in body and f"`{root}/{r}` (" not in body]
+    counted = re.search(r"^\*\*(\d+) more files? are not detailed here\*\*", body, flags=re.MULTILINE)
+    assert len(missing) <= (int(counted.group(1)) if counted else 0)
     assert "build/generated.yaml" not in body  # ignored by .gitignore: not even scanned
     closing = fixed.stderr.decode()
     assert f"{len(expected_changed)} hardened" in closing
@@ -205,9 +209,9 @@ def test_symlinks_are_never_followed(tmp_path):
     assert target.read_bytes() == filter_output(WORKLOAD.encode())
     assert (root / "escape.yaml").is_symlink() and (root / "alias.yaml").is_symlink()
     err = result.stderr.decode()
-    assert f"{root}/escape.yaml: skip: Skipped the file: a symbolic link that points outside {root}" in err
-    assert f"{root}/escape-dir: skip: Skipped the file: a symbolic link that points outside" in err
-    assert f"{root}/alias.yaml: skip: Skipped the file: a symbolic link to real.yaml; not followed" in err
+    assert f"{root}/escape.yaml: hardener skip: Skipped the file: a symbolic link that points outside {root}" in err
+    assert f"{root}/escape-dir: hardener skip: Skipped the file: a symbolic link that points outside" in err
+    assert f"{root}/alias.yaml: hardener skip: Skipped the file: a symbolic link to real.yaml; not followed" in err
 
 
 def test_read_only_file_is_named_and_left_alone_while_others_are_written(tmp_path):

@@ -50,7 +50,7 @@ def test_check_supports_every_format_and_exits_1_when_something_would_change(fmt
         assert len(results) == len(expected.changes) + len(expected.findings)
         assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {"pod.yaml"}
     elif fmt == "markdown":
-        assert "\n### `pod.yaml`\n" in report and "### What to verify before merging" in report
+        assert "\n<details><summary><code>pod.yaml</code>: 6 fixes (4 may break)" in report and "### What to verify before merging" in report
     else:
         assert report.count("pod.yaml:") == len(expected.records)
     assert (tmp_path / "pod.yaml").read_bytes() == POD
@@ -112,10 +112,10 @@ def test_a_removal_of_several_lines_names_its_last_line_in_every_report():
     assert (removal["line"], removal["end_line"], removal["before"]) == (9, 12, "SYS_ADMIN")
     assert all(c["end_line"] is None for c in json_report["changes"] if c is not removal)
     markdown = hardener("fix", "--unsafe-fixes", "--report", "markdown", stdin=REMOVAL).stderr.decode()
-    assert "| 9–12 | `web` | `spec.containers[0].securityContext` | `SYS_ADMIN` |" in markdown
+    assert "| 9–12 | Pod `web` | ⚠️ `restrict-capabilities` (unsafe fix) | `web` | `securityContext` `SYS_ADMIN` → — |" in markdown
     sarif = json.loads(hardener("fix", "--unsafe-fixes", "--report", "sarif", stdin=REMOVAL).stderr)
     regions = [r["locations"][0]["physicalLocation"]["region"] for r in sarif["runs"][0]["results"]]
-    assert {"startLine": 9, "endLine": 12} in regions
+    assert {"startLine": 9, "startColumn": 5, "endLine": 12} in regions
 
 
 def test_report_file_suffix_picks_the_format(tmp_path):
@@ -148,7 +148,7 @@ def test_write_mode_with_a_markdown_report_for_a_pull_request(tmp_path):
     assert (tmp_path / "pod.yaml").read_bytes() == HARDENED_POD
     body = (tmp_path / "body.md").read_text(encoding="utf-8")
     assert body.startswith("## hardener: Kubernetes workloads hardened\n")
-    assert "#### Pod `web` (document 0)" in body
+    assert "| Pod `web` | ⚠️ `read-only-root-filesystem` | `web` | `securityContext.readOnlyRootFilesystem` — → `true` |" in body
 
 
 def test_json_report_of_a_real_stream_on_stdin_leaves_stdout_identical_to_the_api():
@@ -193,14 +193,30 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def test_diff_is_coloured_on_a_terminal_and_plain_without_the_codes(tmp_path):
+def test_diff_on_a_terminal_is_explained_and_coloured_and_is_the_plain_diff_without_both(tmp_path):
     (tmp_path / "pod.yaml").write_bytes(POD)
     plain = hardener("fix", "--diff", "pod.yaml", cwd=tmp_path).stdout
+    assert b"#" not in plain  # piped: the plain diff, for patch
     coloured = _run_on_a_terminal(["fix", "--diff", "pod.yaml"], tmp_path, _env())
     assert b"\x1b[32m+      allowPrivilegeEscalation: false\x1b[0m" in coloured
     assert b"\x1b[36m@@ " in coloured and b"\x1b[1m--- a/pod.yaml\x1b[0m" in coloured
-    # the terminal turns \n into \r\n; without colour codes it is the plain diff
-    assert ANSI.sub(b"", coloured).replace(b"\r\n", b"\n") == plain
+    assert b"\x1b[1;33m#  ^ read-only-root-filesystem fix (may break): " in coloured
+    # the terminal turns \n into \r\n; without colour codes and explanation lines it is the plain diff
+    lines = ANSI.sub(b"", coloured).replace(b"\r\n", b"\n").splitlines(keepends=True)
+    assert b"".join(line for line in lines if not line.startswith(b"#")) == plain
+    assert any(line.startswith(b"#      may break: ") for line in lines)
+    no_explain = _run_on_a_terminal(["fix", "--diff", "--no-explain", "pod.yaml"], tmp_path, _env())
+    assert ANSI.sub(b"", no_explain).replace(b"\r\n", b"\n") == plain
+
+
+def test_explain_annotates_a_piped_diff_without_colour(tmp_path):
+    (tmp_path / "pod.yaml").write_bytes(POD)
+    result = subprocess.run(
+        [sys.executable, "-m", "hardener.cli", "fix", "--diff", "--explain", "pod.yaml"], capture_output=True, cwd=tmp_path, env=_env()
+    )
+    assert result.returncode == 0 and b"\x1b" not in result.stdout
+    assert result.stdout.startswith(b"# pod.yaml: 6 fixes (4 may break), 1 error\n--- a/pod.yaml\n")
+    assert b"\n#  ^ no-privilege-escalation fix: Set allowPrivilegeEscalation to false in container web (Pod web)\n" in result.stdout
 
 
 def test_no_color_turns_colour_off_on_a_terminal(tmp_path):
@@ -247,3 +263,133 @@ def test_a_plain_fix_imports_no_report_code():
 
 def test_a_json_report_imports_only_the_json_renderer():
     assert _loaded_modules("fix", "--report", "json") == ["hardener.report", "hardener.report.json", "hardener.report.records"]
+
+
+STREAM = b"""\
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: web
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      automountServiceAccountToken: true
+      containers:
+      - name: web
+        image: nginx
+        ports:
+        - containerPort: 80
+          hostPort: 80
+      volumes:
+      - name: data
+        hostPath:
+          path: /var/lib/data
+"""
+
+
+def test_every_record_of_a_stream_points_at_its_own_field_with_the_value_written_there():
+    report = json.loads(hardener("fix", "--report", "json", stdin=STREAM).stderr)
+    by_transform = {r["transform"]: r for r in report["changes"] + report["findings"]}
+    token = by_transform["automount-service-account-token"]
+    assert (token["line"], token["column"], token["before"], token["end_line"]) == (13, 7, True, None)
+    volume = by_transform["restricted-volume-types"]  # the whole volume item, from its first to its last line
+    assert (volume["line"], volume["column"], volume["end_line"]) == (21, 9, 23)
+    port = by_transform["no-host-ports"]
+    assert (port["line"], port["column"], port["before"]) == (19, 11, 80)
+    account = by_transform["dedicated-service-account"]  # an absent serviceAccountName: the pod spec it belongs in
+    assert (account["line"], account["before"]) == (12, None)
+    drop = by_transform["drop-all-capabilities"]  # an absent list is null, never []
+    assert drop["before"] is None and drop["after"] == ["ALL"]
+
+    baseline = json.loads(hardener("fix", "--profile", "baseline", "--report", "json", stdin=STREAM).stderr)
+    (host_path,) = [r for r in baseline["findings"] if r["transform"] == "no-host-path-volumes"]
+    assert (host_path["line"], host_path["end_line"], host_path["before"]) == (22, 23, {"path": "/var/lib/data"})
+    sarif = json.loads(hardener("fix", "--profile", "baseline", "--report", "sarif", stdin=STREAM).stderr)
+    regions = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"] for r in sarif["runs"][0]["results"]}
+    assert regions["no-host-path-volumes"] == {"startLine": 22, "startColumn": 9, "endLine": 23}
+
+
+LINE_SEPARATORS = (
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n    note: "x\u2028y"\n'
+    'spec:\n  containers:\n  - name: web\n    image: nginx\n    args: ["a\u2028b\u0085c\u2029d"]\n'
+).encode("utf-8")
+
+
+@pytest.mark.parametrize("tool", [["patch", "-p1", "-s"], ["git", "apply", "-p1"]])
+def test_a_diff_of_a_file_with_unicode_line_separators_applies(tool, tmp_path):
+    """U+2028, U+0085 and U+2029 are content, not line ends: a diff split there would not apply."""
+    import shutil
+
+    if not shutil.which(tool[0]):
+        pytest.skip(f"{tool[0]} is not installed")
+    (tmp_path / "pod.yaml").write_bytes(LINE_SEPARATORS)
+    fixed = hardener("fix", "pod.yaml", cwd=tmp_path).stdout
+    diff = hardener("fix", "--diff", "pod.yaml", cwd=tmp_path).stdout
+    assert diff.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ -9,3 +9,14 @@\n   - name: web\n     image: nginx\n     args: [")
+    applied = subprocess.run(tool, input=diff, cwd=tmp_path, capture_output=True)
+    assert applied.returncode == 0, applied.stderr
+    assert (tmp_path / "pod.yaml").read_bytes() == fixed
+
+
+def test_records_after_a_unicode_line_separator_name_the_line_an_editor_shows():
+    """The YAML parser breaks lines at U+2028 and U+0085 too; reports count only \\n, as editors do."""
+    report = json.loads(hardener("fix", "--report", "json", stdin=LINE_SEPARATORS).stderr)
+    pod_level = [c for c in report["changes"] if c["container"] is None]
+    assert pod_level and {(c["line"], c["column"]) for c in pod_level} == {(7, 1)}  # `spec:`
+    containers = {(c["line"], c["column"]) for c in report["changes"] if c["container"] == "web"}
+    assert containers == {(9, 5)}  # `- name: web`
+
+
+def test_a_body_that_leaves_files_out_points_to_the_full_report_written_beside_it(tmp_path):
+    handwritten = sorted(str(p) for p in corpus_files() if p.parent.name == "handwritten")
+    result = hardener("check", "--exit-zero", "--report-file", str(tmp_path / "body.md"), *handwritten)
+    assert result.returncode == 0, result.stderr
+    body, full = (tmp_path / "body.md").read_text(encoding="utf-8"), (tmp_path / "body.full.md").read_text(encoding="utf-8")
+    assert "not detailed here** (to keep this body readable); the full report, `body.full.md`, has them all." in body
+    assert "not detailed here" not in full and full.count("<details><summary><code>") > body.count("<details><summary><code>")
+    (tmp_path / "pod.yaml").write_bytes(POD)
+    assert hardener("check", "--report-file", "small.md", "pod.yaml", cwd=tmp_path).returncode == 1
+    assert (tmp_path / "small.md").exists() and not (tmp_path / "small.full.md").exists()
+
+
+def test_the_readme_shows_a_real_explained_diff_on_its_first_screen():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    first_screen = "\n".join(readme.splitlines()[:45])
+    block = first_screen.split("```console\n$ ", 1)[1].split("\n```", 1)[0]
+    command, *shown = block.split("\n")
+    assert command == "hardener fix --diff --explain examples/deployment.yaml" and shown[-1] == "..."
+    real = hardener(*command.split()[1:], cwd=Path(__file__).resolve().parent.parent).stdout.decode().split("\n")
+    assert real[: len(shown) - 1] == shown[:-1], "the README shows the start of what the command prints"
+
+
+FINDINGS_NEAR_CHANGES = b"""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: web
+    image: nginx
+  automountServiceAccountToken: true
+  volumes:
+  - name: data
+    hostPath:
+      path: /data
+"""
+
+
+def test_the_explained_diff_shows_each_finding_after_the_line_it_is_about(tmp_path):
+    (tmp_path / "pod.yaml").write_bytes(FINDINGS_NEAR_CHANGES)
+    lines = hardener("fix", "--diff", "--explain", "pod.yaml", cwd=tmp_path).stdout.decode().splitlines()
+    token = lines.index("   automountServiceAccountToken: true")
+    assert lines[token + 1].startswith("#  ^ automount-service-account-token error: The pod mounts its service-account token")
+    volume = lines.index("   - name: data")
+    assert lines[volume + 1].startswith("#  ^ restricted-volume-types error: Volume data uses hostPath")
+    # a finding about a line no hunk shows comes last, with its line
+    assert lines[-2].startswith("#  ^ line 5: dedicated-service-account ") and lines[-1].startswith("#      why: ")

@@ -10,6 +10,7 @@ and finding; the Markdown body has a section for every file with changes.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -155,10 +156,68 @@ def test_sarif_has_one_result_per_change_and_finding(sarif, records):
         assert result["ruleId"] == (record.transform or "hardener")
         assert result["properties"]["type"] == record.type and result["properties"]["path"] == record.path_text
         (location,) = result["locations"]
-        region = {"startLine": record.line, **({"endLine": record.end_line} if record.end_line else {})}
+        region = {"startLine": record.line, "startColumn": record.column, **({"endLine": record.end_line} if record.end_line else {})}
         assert location["physicalLocation"]["region"] == region
+        assert result["level"] == ("warning" if record.type == CHANGE else record.severity if hasattr(record, "severity") else "error")
         uri = location["physicalLocation"]["artifactLocation"]["uri"]
         assert os.path.normpath(os.path.abspath(unquote(uri))) == os.path.normpath(os.path.abspath(record.file))
+
+
+def _written_line(documents: list, path: tuple) -> tuple[int, bool]:
+    """1-based line of ``path`` by ruamel's round-trip positions (not hardener's): the deepest step written."""
+    node, line, written = documents, None, True
+    for step in path:
+        if isinstance(node, dict) and step in node:
+            line = node.lc.key(step)[0]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            line = node.lc.item(step)[0]
+        else:
+            written = False
+            break
+        node = node[step]
+    return line + 1, written
+
+
+def test_every_finding_in_the_corpus_points_at_the_line_of_its_field(summary, sarif):
+    """A finding's SARIF startLine is the line of the field or item it is about, checked independently.
+
+    ruamel's round-trip loader gives each key and item its line; a field that
+    is not written (an absent serviceAccountName) points at the mapping it
+    belongs in. Findings about a whole object (no path) keep the object's line.
+    """
+    from ruamel.yaml import YAML
+
+    results = iter(r for r in sarif["runs"][0]["results"])
+    by_record = {}
+    for outcome in summary.results:
+        for record in outcome.result.records:
+            if record.type in (CHANGE, FINDING):
+                by_record[id(record)] = next(results)
+    checked = 0
+    for outcome in summary.results:
+        findings = [r for r in outcome.result.findings if r.path and r.transform]
+        if not findings:
+            continue
+        documents = list(YAML(typ="rt").load_all(outcome.result.input))
+        for finding in findings:
+            expected, written = _written_line(documents[finding.document], finding.path)
+            region = by_record[id(finding)]["locations"][0]["physicalLocation"]["region"]
+            assert region["startLine"] == finding.line == expected, (outcome.label, finding.path_text, finding.message)
+            if written and isinstance(_value_at(documents[finding.document], finding.path), (dict, list)):
+                assert region.get("endLine", 0) > region["startLine"] or _one_line(outcome.result.input, expected)
+            checked += 1
+    assert checked > 100, "the corpus has findings about fields (volumes, service accounts, tokens)"
+
+
+def _value_at(data, path):
+    for step in path:
+        data = data[step]
+    return data
+
+
+def _one_line(text: str, line: int) -> bool:
+    """A flow collection on its own line (`hostPath: {path: /x}`) needs no endLine."""
+    return "{" in text.split("\n")[line - 1] or "[" in text.split("\n")[line - 1]
 
 
 def test_sarif_rules_come_from_transform_metadata_and_match_results(sarif):
@@ -199,47 +258,74 @@ def test_artifact_uri(file, uri):
     assert artifact_uri(file) == uri
 
 
-def test_markdown_fits_a_pull_request_body_and_covers_every_file(summary, records):
-    from hardener.report.markdown import BODY_LIMIT
+def _sections(body: str) -> dict[str, str]:
+    """Each detailed file's collapsed section, by file name."""
+    found = re.findall(r"^<details><summary><code>(.*?)</code>: .*?</summary>\n(.*?)\n</details>$", body, re.S | re.M)
+    return {html.unescape(name): section for name, section in found}
+
+
+def _groups(records, file) -> set:
+    """(workload, transform) pairs a file's changes touch: one table row each."""
+    return {(r.document, r.kind, r.namespace, r.name, r.transform) for r in records if r.file == file and r.type == CHANGE}
+
+
+def test_markdown_body_fits_leads_with_what_to_verify_and_never_cuts_a_table(summary, records):
+    from hardener.report.markdown import BODY_LIMIT, left_out
 
     body = render("markdown", summary)
     assert len(body) <= BODY_LIMIT, "GitHub refuses a longer pull-request body"
-    files = {o.label for o in summary.results if o.result.records}
-    detailed = {file for file in files if f"\n### {code(file)}\n" in body}
-    assert detailed and detailed != files, "the whole corpus does not fit: some files are detailed, some named"
-    omitted = body.split(" more files with changes\n", 1)[1].split("\n### ", 1)[0]
-    named = {file for file in files - detailed if f"- {code(file)}\n" in omitted}
-    counted = re.search(r"^- and (\d+) more$", omitted, flags=re.MULTILINE)
-    assert len(named) + (int(counted.group(1)) if counted else 0) == len(files - detailed)
-    rows = re.findall(r"^\| \d+ \| ", body, flags=re.MULTILINE)
-    assert len(rows) == sum(r.type == CHANGE and r.file in detailed for r in records)
-    for record in records:
-        if record.type != CHANGE:
-            assert record.transform == "" or f"`{record.transform}`" in body
+    headings = re.findall(r"^### (.*)$", body, re.M)
+    assert headings[:2] == ["What to verify before merging", "Not fixed: errors that need a human"]
+    assert headings.index("Changes by file") < headings.index("Why these changes")
+    assert left_out(body), "the whole corpus does not fit: the body says what it left out"
+    sections = _sections(body)
+    files = {o.label for o in summary.results if o.result.records and o.skip is None}
+    assert sections and set(sections) < files
+    for file, section in sections.items():  # every table whole: one row per workload and transform
+        rows = re.findall(r"^\| \d+(?:–\d+)? \| ", section, re.M)
+        assert len(rows) == len(_groups(records, file)), file
+    left_out_files = files - set(sections)
+    assert f"**{len(left_out_files)} more files are not detailed here**" in body
+    if "<summary>Files not detailed here</summary>" in body:  # named when the names fit
+        left = body.split("<summary>Files not detailed here</summary>", 1)[1].split("</details>", 1)[0]
+        assert {f for f in left_out_files if code(f) + " (" in left} == left_out_files
+
+
+def test_markdown_details_files_riskiest_first_with_paths_relative_to_the_pod_spec(summary, records):
+    from hardener.report.records import may_break, severity
+
+    body = render("markdown", summary, full=True)
+    order = list(_sections(body))
+    assert set(order) == {o.label for o in summary.results if o.result.records and o.skip is None}
+    risky = {r.file for r in records if may_break(r)} & {r.file for r in records if r.type == FINDING and severity(r) == "error"}
+    assert set(order[: len(risky)]) == risky, "files with changes that may break and errors come first"
+    fields = re.findall(r"^\|[^|]*\|[^|]*\|[^|]*\|[^|]*\| (.*) \|$", body, re.M)
+    assert fields and not [f for f in fields if f.startswith(("`spec.", "`containers[")) or ".containers[" in f]
 
 
 def test_markdown_details_every_file_of_a_run_that_fits(summary):
     small = RunSummary([o for o in summary.outcomes if o.result and o.result.records][:5])
     body = render("markdown", small)
-    for outcome in small.outcomes:
-        assert f"\n### {code(outcome.label)}\n" in body
-    assert "more files with changes" not in body
+    assert set(_sections(body)) == {o.label for o in small.outcomes}
+    assert "not detailed here" not in body
 
 
 def test_markdown_says_what_to_verify_for_every_may_break_transform(summary, records):
-    from hardener.report.records import transform_info
+    from hardener.report.records import may_break, transform_info
 
     body = render("markdown", summary)
-    checklist = body.split("### What to verify before merging\n", 1)[1]
-    may_break = {r.transform for r in records if r.type == CHANGE and transform_info(r.transform).safety == "may-break"}
-    assert may_break
-    for transform_id in may_break:
-        assert f"- [ ] **{transform_info(transform_id).title}** (`{transform_id}`)" in checklist
-    safe = {r.transform for r in records if r.type == CHANGE} - may_break
-    for transform_id in safe:
-        assert f"(`{transform_id}`)" not in checklist
+    checklist = body.split("### What to verify before merging\n", 1)[1].split("\n### ", 1)[0]
+    breaking = {r.transform for r in records if may_break(r)}
+    assert breaking
+    for transform_id in breaking:
+        touched = {(r.file, r.document, r.kind, r.namespace, r.name) for r in records if may_break(r) and r.transform == transform_id}
+        files = {t[0] for t in touched}
+        item = f"- [ ] **{transform_info(transform_id).title}** (`{transform_id}`, {len(touched)} workload"
+        assert item in checklist and f" in {len(files)} file" in checklist.split(item, 1)[1].split("\n", 1)[0]
+    for transform_id in {r.transform for r in records if r.type == CHANGE} - breaking:
+        assert f"(`{transform_id}`" not in checklist
     for transform_id in {r.transform for r in records if r.transform}:
-        assert f"<code>{transform_id}</code>" in body.split("### Why these changes", 1)[1]
+        assert f"`{transform_id}` |" in body.split("### Why these changes", 1)[1]
 
 
 def test_markdown_escapes_names_from_the_manifests():
@@ -247,17 +333,60 @@ def test_markdown_escapes_names_from_the_manifests():
     outcome = Outcome("a|b.yaml")
     outcome.result = type("R", (), {"records": [hostile], "changed": True, "documents": 1, "changed_documents": [0]})()
     body = render("markdown", RunSummary([outcome]))
-    assert "#### Pod `<img src=x>` (document 0)" in body  # inert inside a code span
+    assert "| 3 | Pod `<img src=x>` |" in body  # inert inside a code span
     outside_code = re.sub(r"(`+).*?\1", "", body)
     assert not re.search(r"(?<!\\)<img", outside_code) and "c|" not in outside_code
     row = next(line for line in body.splitlines() if line.startswith("| 3 |"))
-    assert len(re.findall(r"(?<!\\)\|", row)) == 7  # the six cells' borders: no pipe leaked from a value
+    assert len(re.findall(r"(?<!\\)\|", row)) == 6  # the five cells' borders: no pipe leaked from a value
 
 
-def test_text_report_has_a_line_per_record_and_a_summary(summary, records):
+def test_a_pull_request_body_of_a_large_bulk_run_is_a_third_of_what_it_was():
+    """tests/corpus/handwritten (95 files, 832 fixes) gave a 791-line body; a reviewer reads this one to the end."""
+    from hardener.report.markdown import BODY_LIMIT
+
+    handwritten = [str(p) for p in corpus_files() if p.parent.name == "handwritten"]
+    body = render("markdown", harden_inputs(handwritten, load_profile("restricted")))
+    assert len(body) <= BODY_LIMIT and body.count("\n") < 300
+
+
+TEXT_LINE = re.compile(r"^(?P<file>[^:]+)(?::(?P<line>\d+):(?P<col>\d+))?: (?P<id>[a-z-]+) (?P<label>[a-z ()-]+): ")
+
+
+def test_text_report_reads_like_ruff_sorted_by_file_and_line_with_a_summary_that_agrees(summary, records):
     lines = render("text", summary).splitlines()
     assert len(lines) == len(records) + 1
-    assert lines[-1].startswith(f"{len(summary.outcomes)} input(s), {len(summary.changed)} changed")
+    parsed = [TEXT_LINE.match(line) for line in lines[:-1]]
+    assert all(parsed), [line for line, m in zip(lines, parsed) if not m][:3]
+    keys = [(m["file"], int(m["line"] or 0)) for m in parsed]
+    assert keys == sorted(keys), "sorted by file, then line"
+    labels = [m["label"] for m in parsed]
+    fixes = sum(label.endswith("fix") or "fix (" in label for label in labels)
+    expected = (
+        f"{len(summary.outcomes)} files, {len(summary.changed)} with changes: {fixes} fixes "
+        f"({sum('may break' in label for label in labels)} may break), "
+        f"{labels.count('error')} errors, {labels.count('warning')} warnings, {labels.count('skip')} skips"
+    )
+    assert lines[-1] == expected
+    assert fixes == sum(r.type == CHANGE for r in records) and labels.count("skip") == sum(r.type == SKIP for r in records)
+
+
+def test_text_report_explained_says_why_and_what_may_break(summary, records):
+    from hardener.report.records import may_break
+
+    lines = render("text", summary, explain=True).splitlines()
+    assert sum(line.startswith("    why: ") for line in lines) == len(records)
+    assert sum(line.startswith("    may break: ") for line in lines) == sum(may_break(r) for r in records) > 0
+    first = next(i for i, line in enumerate(lines) if " fix (may break): " in line)
+    assert lines[first + 1].startswith("    why: ") and lines[first + 2].startswith("    may break: ")
+
+
+def test_counts_are_plural_only_when_they_are_more_than_one():
+    from hardener.report.text import Counts
+
+    counts = Counts()
+    counts.add(Record(CHANGE, "no-privilege-escalation", "Set it"))
+    counts.add(Record(FINDING, "no-host-path-volumes", "A volume"))
+    assert counts.sentence(1, 1, 1) == "1 file, 1 with changes: 1 fix, 1 error, 0 warnings, 0 skips; 1 file could not be read"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -266,3 +395,57 @@ def test_an_empty_run_renders_in_every_format(fmt):
     assert text.endswith("\n")
     if fmt in ("json", "sarif"):
         json.loads(text)
+
+
+# The explained diff ------------------------------------------------------------
+
+
+def test_every_diff_of_the_corpus_applies_with_patch_and_git_apply_and_explains_every_change(summary, tmp_path):
+    """Each changed corpus file's plain diff turns the input into the output with the real `patch` and
+    `git apply`; the explained diff is that diff plus `#` lines; every change and finding is explained
+    there, every run of changed lines is followed by an explanation in its hunk, and every change that
+    may break the application says what to verify."""
+    import shutil
+    import subprocess
+
+    from hardener.diff import explained_diff, unified_diff
+    from hardener.report.records import guidance, may_break
+
+    if not (shutil.which("patch") and shutil.which("git")):
+        pytest.skip("patch and git are needed to apply the diffs")
+    changed = [o for o in summary.changed if o.result.changes]
+    assert len(changed) > 100
+    for number, outcome in enumerate(changed):
+        result = outcome.result
+        name = f"f{number}{os.path.splitext(outcome.label)[1]}"  # a relative label, as `--diff` prints for one
+        plain = unified_diff(name, result.input, result.output)
+        explained = explained_diff(name, result.input, result.output, result.records)
+        lines = explained.splitlines(keepends=True)
+        assert "".join(line for line in lines if not line.startswith("#")) == plain, outcome.label
+        for tool in (["patch", "-p1", "-s", "--no-backup-if-mismatch"], ["git", "apply", "-p1"]):
+            work = tmp_path / tool[0]
+            work.mkdir(exist_ok=True)
+            (work / name).write_bytes(open(outcome.name, "rb").read())
+            done = subprocess.run(tool, input=plain.encode("utf-8"), cwd=work, capture_output=True)
+            assert done.returncode == 0, (outcome.label, tool[0], done.stdout, done.stderr)
+            assert (work / name).read_bytes() == result.output_bytes, (outcome.label, tool[0])
+        headers = [line for line in lines if line.startswith("#  ^ ")]
+        assert len(headers) == len(result.changes) + len(result.findings), outcome.label
+        _every_run_of_changed_lines_is_explained_in_its_hunk(lines, outcome.label)
+        for record in result.changes:
+            if may_break(record):
+                assert f"#      may break: {guidance(record)}\n" in explained, (outcome.label, record.message)
+
+
+def _every_run_of_changed_lines_is_explained_in_its_hunk(lines: list[str], label: str) -> None:
+    waiting = False  # a changed line was seen and no explanation has followed it yet
+    for line in lines:
+        if line.startswith(("+++ ", "--- ")):
+            continue
+        if line[:1] in "+-":
+            waiting = True
+        elif line.startswith("#  ^ "):
+            waiting = False
+        elif line.startswith("@@") or line.startswith("# "):
+            assert not waiting, f"{label}: a hunk ends with changes no line explains"
+    assert not waiting, f"{label}: the diff ends with changes no line explains"
