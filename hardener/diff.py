@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from hardener.model import CHANGE, FINDING, Record
-from hardener.report.records import guidance, is_unsafe_fix, may_break, transform_info
+from hardener.report.records import guidance, may_break, transform_info
 from hardener.report.text import Counts, describe
 
 CONTEXT = 3
@@ -293,13 +293,11 @@ def _explain(records: list[Record], at: bool = False) -> list[str]:
         where = f"line {record.line}: " if at and record.line else ""
         out.append(f"{MARK}{where}{describe(record)}\n")
         info = transform_info(record.transform)
-        if info.id in explained and not (record.type == FINDING and is_unsafe_fix(record)):
+        if info.id in explained:
             continue
         explained.add(info.id)
         out.append(f"{DETAIL}why: {info.rationale}\n")
         if may_break(record):
             out.append(f"{DETAIL}may break: {guidance(record)}\n")
-        if record.type == FINDING and is_unsafe_fix(record):
-            out.append(f"{DETAIL}unsafe fix: rerun with --unsafe-fixes to apply it\n")
     return out
 

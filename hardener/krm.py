@@ -436,5 +436,7 @@ def run_legacy_plugin(config_path: str, data: bytes, overrides=None) -> tuple[by
         return b"", 123, [f"internal error: {exc}"]
     except (HardenerError, ConfigError) as exc:
         return b"", 2, [f"error: {exc}"]
-    failed = [f"{r.file}:{r.line or 1}: error: [{r.transform or 'hardener'}] {r.message}" for r in result.findings if r.is_error]
+    from hardener.report.text import record_line
+
+    failed = [record_line(r) for r in result.findings if r.is_error]
     return result.output_bytes, 1 if failed else 0, failed  # the fix gate: fail while the profile is not met

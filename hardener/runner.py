@@ -312,8 +312,10 @@ def run(
     if reason is None:
         return EXIT_OK
     if not diagnostics and (not report or report_file):  # a report on stderr says it all, and must stay parseable
+        from hardener.report.text import record_line
+
         for record in error_findings(summary):
-            info.write(f"{record.file}:{record.line or 1}: error: [{record.transform or 'hardener'}] {record.message}\n")
+            info.write(record_line(record) + "\n")
     if not report or report_file:
         info.write(f"hardener: failed (--fail-on {level}): {reason}\n")
     return EXIT_GATE_FAILED

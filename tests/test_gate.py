@@ -76,7 +76,7 @@ def test_check_fails_on_a_hardened_pod_that_mounts_the_docker_socket():
     code, out, err = cli("check", "-", stdin=DOCKER_SOCKET)
     assert code == 1
     assert "would harden" not in err  # nothing to change: the finding alone fails it
-    assert "<stdin>:24: restricted-volume-types Volume docker uses hostPath" in out  # check's line, at its hostPath line
+    assert "<stdin>:24:5: restricted-volume-types error: Volume docker uses hostPath" in out  # check's line, at its volume
     assert err == "hardener: failed (--fail-on changes): 1 error finding (the profile is not met)\n"
     assert cli("check", "--exit-zero", "-", stdin=DOCKER_SOCKET)[0] == 0
 
@@ -86,9 +86,9 @@ def test_an_explicit_privileged_container_is_kept_and_fails_the_fix():
     assert code == 1
     assert "privileged: true" in out and "hostNetwork: true" in out  # written all the same, values kept
     assert "allowPrivilegeEscalation" not in out  # impossible next to privileged: true, and reported
-    assert "<stdin>:13: error: [no-privileged] Set privileged to false in container agent (it was explicitly true): " in err
+    assert "<stdin>:13:11: no-privileged error: Set privileged to false in container agent (it was explicitly true): " in err
     assert "rerun with --unsafe-fixes or exempt it" in err
-    assert "<stdin>:8: error: [no-host-namespaces] Set hostNetwork to false on the pod (it was explicitly true)" in err
+    assert "<stdin>:8:7: no-host-namespaces error: Set hostNetwork to false on the pod (it was explicitly true)" in err
 
 
 def test_unsafe_fixes_override_explicit_values_and_say_so():

@@ -215,7 +215,7 @@ def test_explain_annotates_a_piped_diff_without_colour(tmp_path):
         [sys.executable, "-m", "hardener.cli", "fix", "--diff", "--explain", "pod.yaml"], capture_output=True, cwd=tmp_path, env=_env()
     )
     assert result.returncode == 0 and b"\x1b" not in result.stdout
-    assert result.stdout.startswith(b"# pod.yaml: 6 fixes (4 may break), 1 error\n--- a/pod.yaml\n")
+    assert result.stdout.startswith(b"# pod.yaml: 6 fixes (4 may break), 1 warning\n--- a/pod.yaml\n")
     assert b"\n#  ^ no-privilege-escalation fix: Set allowPrivilegeEscalation to false in container web (Pod web)\n" in result.stdout
 
 
@@ -388,7 +388,9 @@ def test_the_explained_diff_shows_each_finding_after_the_line_it_is_about(tmp_pa
     (tmp_path / "pod.yaml").write_bytes(FINDINGS_NEAR_CHANGES)
     lines = hardener("fix", "--diff", "--explain", "pod.yaml", cwd=tmp_path).stdout.decode().splitlines()
     token = lines.index("   automountServiceAccountToken: true")
-    assert lines[token + 1].startswith("#  ^ automount-service-account-token error: The pod mounts its service-account token")
+    assert lines[token + 1].startswith(  # an unsafe fix this run does not apply: an error at the value it would change
+        "#  ^ automount-service-account-token error: Set automountServiceAccountToken to false on the pod (it was explicitly true)"
+    )
     volume = lines.index("   - name: data")
     assert lines[volume + 1].startswith("#  ^ restricted-volume-types error: Volume data uses hostPath")
     # a finding about a line no hunk shows comes last, with its line

@@ -158,7 +158,7 @@ def test_sarif_has_one_result_per_change_and_finding(sarif, records):
         (location,) = result["locations"]
         region = {"startLine": record.line, "startColumn": record.column, **({"endLine": record.end_line} if record.end_line else {})}
         assert location["physicalLocation"]["region"] == region
-        assert result["level"] == ("warning" if record.type == CHANGE else record.severity if hasattr(record, "severity") else "error")
+        assert result["level"] == ("note" if record.type == CHANGE else record.severity)
         uri = location["physicalLocation"]["artifactLocation"]["uri"]
         assert os.path.normpath(os.path.abspath(unquote(uri))) == os.path.normpath(os.path.abspath(record.file))
 
@@ -294,12 +294,13 @@ def test_markdown_body_fits_leads_with_what_to_verify_and_never_cuts_a_table(sum
 def test_markdown_details_files_riskiest_first_with_paths_relative_to_the_pod_spec(summary, records):
     from hardener.report.records import may_break, severity
 
-    body = render("markdown", summary, full=True)
-    order = list(_sections(body))
-    assert set(order) == {o.label for o in summary.results if o.result.records and o.skip is None}
-    risky = {r.file for r in records if may_break(r)} & {r.file for r in records if r.type == FINDING and severity(r) == "error"}
-    assert set(order[: len(risky)]) == risky, "files with changes that may break and errors come first"
-    fields = re.findall(r"^\|[^|]*\|[^|]*\|[^|]*\|[^|]*\| (.*) \|$", body, re.M)
+    breaking = {r.file for r in records if may_break(r)}
+    erring = {r.file for r in records if r.type == FINDING and severity(r) == "error"}
+    tiers = [(file in breaking) + (file in erring) for file in _sections(render("markdown", summary))]
+    assert tiers == sorted(tiers, reverse=True) and tiers[0] == 2, "changes that may break and errors first"
+    full = render("markdown", summary, full=True)  # the full report: every file, as read
+    assert list(_sections(full)) == [o.label for o in summary.results if o.result.records and o.skip is None]
+    fields = re.findall(r"^\|[^|]*\|[^|]*\|[^|]*\|[^|]*\| (.*) \|$", full, re.M)
     assert fields and not [f for f in fields if f.startswith(("`spec.", "`containers[")) or ".containers[" in f]
 
 

@@ -33,6 +33,7 @@ from hardener.report.records import (
     WARNING,
     guidance,
     is_unsafe_fix,
+    iter_records,
     may_break,
     severity,
     summary_dict,

@@ -80,8 +80,6 @@ def explanation(record: Record) -> list[str]:
     out = [f"{INDENT}why: {transform_info(record.transform).rationale}"]
     if may_break(record):
         out.append(f"{INDENT}may break: {guidance(record)}")
-    if record.type == FINDING and is_unsafe_fix(record):
-        out.append(f"{INDENT}unsafe fix: rerun with --unsafe-fixes to apply it")
     return out
 
 
