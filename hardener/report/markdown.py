@@ -298,10 +298,11 @@ def _not_fixed(run: _Run) -> list[str]:
 
 def _finding_item(transform_id: str, examples: list[Record], count: int, word: str) -> list[str]:
     """One transform's findings: how many, the first one's message, and where (file by file)."""
-    out = [f"- **`{transform_id}`** ({plural(count, word)}): {text(examples[0].message)}"]
+    out = [f"- **`{transform_id}`** ({plural(count, word)}), for example: {text(examples[0].message)}"]
     by_file: dict[str, list[str]] = {}
-    for record in examples:
+    for record in sorted(examples, key=lambda r: (r.line or 0)):  # files keep their order (dicts do)
         by_file.setdefault(record.file, []).append(f"line {record.line} ({_workload(record)})")
+    by_file = {file: by_file[file] for file in dict.fromkeys(r.file for r in examples)}
     out += [f"  - {code(file)}: {', '.join(places)}" for file, places in by_file.items()]
     if count > len(examples):
         out.append(f"  - and {count - len(examples)} more (see *Changes by file*)")
