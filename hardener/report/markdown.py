@@ -460,7 +460,7 @@ def _why(by_transform: dict) -> list[str]:
     """Why each transform acted, and the standards that ask for it: one row per transform."""
     if not by_transform:
         return []
-    out = ["", "### Why these changes", "", "| transform | fixes | errors, warnings | why | references |", "| --- | ---: | --- | --- | --- |"]
+    out = ["", "### Why these changes", "", "| transform | fixes | findings | why | references |", "| --- | ---: | --- | --- | --- |"]
     for transform_id in _in_run_order(by_transform):
         count = by_transform[transform_id]
         info = transform_info("" if transform_id == ENGINE_ID else transform_id)
