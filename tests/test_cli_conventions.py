@@ -110,7 +110,7 @@ def test_check_fails_on_a_hardened_pod_that_mounts_the_docker_socket_and_names_t
     result = hardener("check", "pod.yaml", cwd=tmp_path)
     assert result.returncode == 1
     host_path_line = DOCKER_SOCKET_POD.decode().splitlines().index("    hostPath:") + 1
-    assert f"pod.yaml:{host_path_line}: restricted-volume-types Volume docker uses hostPath".encode() in result.stdout
+    assert f"pod.yaml:{host_path_line}:5: restricted-volume-types error: Volume docker uses hostPath".encode() in result.stdout
 
 
 def test_check_diff_and_fix_check_diff_show_the_diff_and_still_fail(tmp_path):
@@ -119,7 +119,7 @@ def test_check_diff_and_fix_check_diff_show_the_diff_and_still_fail(tmp_path):
         result = hardener(*args, "pod.yaml", cwd=tmp_path)
         assert result.returncode == 1, args
         assert result.stdout.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ ") and b"+      allowPrivilegeEscalation: false\n" in result.stdout
-        assert b"[*]" not in result.stdout, "stdout stays a patch: the diff shows the changes"
+        assert b" fix: " not in result.stdout and b"#" not in result.stdout, "stdout stays a patch: the diff shows the changes"
     assert (tmp_path / "pod.yaml").read_bytes() == POD
     (tmp_path / "pod.yaml").write_bytes(HARDENED_POD)
     assert hardener("check", "--diff", "pod.yaml", cwd=tmp_path).returncode == 0
@@ -131,7 +131,7 @@ def test_output_format_github_annotates_each_change_and_finding(tmp_path):
     assert result.returncode == 1
     lines = result.stdout.decode().splitlines()
     assert "::error file=pod.yaml,line=9,title=hardener no-privilege-escalation::Set allowPrivilegeEscalation to false in container web" in lines
-    assert any(line.startswith("::error file=pod.yaml,line=21,title=hardener restricted-volume-types::Volume docker uses hostPath") for line in lines)
+    assert any(line.startswith("::error file=pod.yaml,line=21,endLine=22,title=hardener restricted-volume-types::Volume docker uses hostPath") for line in lines)
     bad = hardener("check", "--output-format", "xml", "pod.yaml", cwd=tmp_path)
     assert bad.returncode == 2 and b"--output-format" in bad.stderr
 
@@ -179,7 +179,7 @@ def test_helm_source_comments_name_the_template_in_records():
     result = hardener("check", "--report", "json", "-", stdin=stream)
     report = json.loads(result.stderr[result.stderr.index(b"{"):])
     assert {change["source"] for change in report["changes"]} == {"shop/templates/web.yaml"}
-    assert b"(from shop/templates/web.yaml)" in result.stdout
+    assert b"(Pod web, from shop/templates/web.yaml)" in result.stdout
     plain = hardener("check", "--report", "json", "-", stdin=POD)
     assert {change["source"] for change in json.loads(plain.stderr[plain.stderr.index(b"{"):])["changes"]} == {None}
 
