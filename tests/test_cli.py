@@ -53,7 +53,7 @@ def test_check_exits_1_and_says_what_would_change(tmp_path):
     result = hardener("check", str(path))
     assert result.returncode == 1
     assert f"would harden {path} (6 changes)".encode() in result.stderr
-    assert f"{path}:7: no-privilege-escalation [*] Set allowPrivilegeEscalation to false in container web\n".encode() in result.stdout
+    assert f"{path}:7:5: no-privilege-escalation fix: Set allowPrivilegeEscalation to false in container web (Pod web)\n".encode() in result.stdout
     assert path.read_bytes() == POD
     assert hardener("fix", "--check", str(path)).returncode == 1
 

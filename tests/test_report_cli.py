@@ -297,8 +297,8 @@ def test_every_record_of_a_stream_points_at_its_own_field_with_the_value_written
     by_transform = {r["transform"]: r for r in report["changes"] + report["findings"]}
     token = by_transform["automount-service-account-token"]
     assert (token["line"], token["column"], token["before"], token["end_line"]) == (13, 7, True, None)
-    volume = by_transform["restricted-volume-types"]  # the whole volume item, from its first to its last line
-    assert (volume["line"], volume["column"], volume["end_line"]) == (21, 9, 23)
+    volume = by_transform["restricted-volume-types"]  # the volume's source, from its key to its last line
+    assert (volume["line"], volume["column"], volume["end_line"], volume["before"]) == (22, 9, 23, {"path": "/var/lib/data"})
     port = by_transform["no-host-ports"]
     assert (port["line"], port["column"], port["before"]) == (19, 11, 80)
     account = by_transform["dedicated-service-account"]  # an absent serviceAccountName: the pod spec it belongs in
@@ -391,7 +391,7 @@ def test_the_explained_diff_shows_each_finding_after_the_line_it_is_about(tmp_pa
     assert lines[token + 1].startswith(  # an unsafe fix this run does not apply: an error at the value it would change
         "#  ^ automount-service-account-token error: Set automountServiceAccountToken to false on the pod (it was explicitly true)"
     )
-    volume = lines.index("   - name: data")
+    volume = lines.index("     hostPath:")
     assert lines[volume + 1].startswith("#  ^ restricted-volume-types error: Volume data uses hostPath")
     # a finding about a line no hunk shows comes last, with its line
     assert lines[-2].startswith("#  ^ line 5: dedicated-service-account ") and lines[-1].startswith("#      why: ")
