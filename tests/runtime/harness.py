@@ -34,7 +34,9 @@ PARALLEL = 4
 """Plays at once: each mostly waits out ``stay_up``, and names, volumes and ports never clash."""
 STAY_UP = 3.0
 """Seconds a workload must stay up to count as started; podman restarts a crash within one."""
-POLL = 0.2
+POLL = 0.5
+CRASH_SETTLE = 5.0
+"""Seconds to wait for a restarted container to exit again, so its exit code can be read."""
 K = TypeVar("K")
 LOG_LINES = 12
 
@@ -77,7 +79,7 @@ def _watch(workload: Workload, played: subprocess.CompletedProcess, stay_up: flo
         if played.returncode and never_ran:  # podman could not start it at all (an OCI runtime error)
             crashed = never_ran[0]
         if crashed or not containers:
-            return _crash(workload, crashed, played.stderr)
+            return _crash(workload, crashed and _between_restarts(crashed), played.stderr)
         if runs_to_completion and all(c["State"]["Status"] == "exited" for c in containers):
             return _started(workload, containers[0], "ran to completion")
         if time.monotonic() >= deadline:
@@ -85,6 +87,16 @@ def _watch(workload: Workload, played: subprocess.CompletedProcess, stay_up: flo
                 return _crash(workload, never_ran[0], played.stderr)
             return _started(workload, containers[0], f"up for {stay_up:g}s, no restart")
         time.sleep(POLL)
+
+
+def _between_restarts(container: dict) -> dict:
+    """The container once it has exited again: podman clears the exit code when it restarts one."""
+    deadline = time.monotonic() + CRASH_SETTLE
+    while container["State"]["Status"] not in ("exited", "stopped", "created") and time.monotonic() < deadline:
+        time.sleep(POLL / 4)
+        found = _inspect([container["Id"]])
+        container = found[0] if found else container
+    return container
 
 
 def _started(workload: Workload, container: dict, message: str) -> Verdict:
@@ -113,10 +125,11 @@ def _logs(container: dict) -> tuple[str, ...]:
 def _containers(pod: str) -> list[dict]:
     """The pod's own containers (not its infra container), as ``podman container inspect`` shows them."""
     ids = podman.run("ps", "--all", "--quiet", "--filter", f"pod={pod}").stdout.split()
-    if not ids:
-        return []
-    inspected = json.loads(podman.run("container", "inspect", *ids, check=False).stdout or "[]")
-    return [c for c in inspected if not c.get("IsInfra")]
+    return [c for c in _inspect(ids) if not c.get("IsInfra")] if ids else []
+
+
+def _inspect(ids: list[str]) -> list[dict]:
+    return json.loads(podman.run("container", "inspect", *ids, check=False).stdout or "[]")
 
 
 def _tear_down(kubefile: Path, workload: Workload) -> None:

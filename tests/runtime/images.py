@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,20 +101,26 @@ def docker_reference(name: str) -> str:
 def ensure_all() -> list[str]:
     """Build whatever image is missing or stale; return the tags of every image, base images first.
 
-    One session at a time on a machine (a lock file): two would build the same tags at once."""
+    Each base and the images built from it are one chain; the chains build side by side (the
+    Debian one waits on the archive most of the time). One session at a time on a machine (a lock
+    file): two would build the same tags at once."""
+    chains: dict[str, list[Recipe]] = {BUSYBOX_BASE: [], DEBIAN_BASE: []}
+    for recipe in recipes():
+        if recipe.base not in chains:
+            raise ValueError(f"{recipe.containerfile}: FROM {recipe.base}; images here build FROM {list(chains)}")
+        chains[recipe.base].append(recipe)
     with open(Path(tempfile.gettempdir()) / "hardener-runtime-images.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        digests = {
-            BUSYBOX_BASE: _ensure_base(BUSYBOX_BASE, _busybox_rootfs),
-            DEBIAN_BASE: _ensure_base(DEBIAN_BASE, _debian_rootfs),
-        }
-        tags = list(digests)
-        for recipe in recipes():
-            if recipe.base not in digests:
-                raise ValueError(f"{recipe.containerfile}: FROM {recipe.base}; images here build FROM {list(digests)}")
-            _ensure_recipe(recipe, digests[recipe.base])
-            tags += recipe.tags
-        return tags
+        with ThreadPoolExecutor(len(chains)) as pool:
+            for built in [pool.submit(_ensure_chain, base, chain) for base, chain in chains.items()]:
+                built.result()
+    return [*chains, *(tag for chain in chains.values() for recipe in chain for tag in recipe.tags)]
+
+
+def _ensure_chain(base: str, recipes: list[Recipe]) -> None:
+    digest = _ensure_base(base, _busybox_rootfs if base == BUSYBOX_BASE else _debian_rootfs)
+    for recipe in recipes:
+        _ensure_recipe(recipe, digest)
 
 
 def image_user(image: str) -> str:
@@ -195,6 +202,9 @@ def _debian_rootfs(root: Path) -> None:
         shutil.rmtree(root / legacy, ignore_errors=True)
         (root / legacy).symlink_to(target)
     (root / "run/lock").mkdir(parents=True, exist_ok=True)
+    # what slim images leave out
+    for unread in ("usr/share/doc", "usr/share/man", "usr/share/locale", "usr/share/info"):
+        shutil.rmtree(root / unread, ignore_errors=True)
     # libc-bin's trigger: the linker cache
     subprocess.run(["ldconfig", "-r", str(root)], check=True, capture_output=True)
 

@@ -1,25 +1,37 @@
 """Each place podman is not a kubelet, closed: the harness's verdicts in a real runtime.
 
-Every test plays a small manifest with one of the harness's probe images (busybox; USER unset,
-numeric 65532, or the name ``app``) and asserts what a kubelet would do with it.
+Every test names a small manifest (``case(...)``, right above it) played with one of the
+harness's probe images (busybox; USER unset, numeric 65532, or the name ``app``) and asserts
+what a kubelet would do with it. The module's cases are played once, several at once.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.runtime.harness import play
+from tests.runtime.harness import play_all
+from tests.runtime.verdict import Verdict
 
 ROOT = "localhost/hardener-test/probe:root"
 UID_65532 = "localhost/hardener-test/probe:uid-65532"
 NAMED_USER = "localhost/hardener-test/probe:named-user"
 
-pytestmark = pytest.mark.usefixtures("runtime")
+CASES: dict[str, str] = {}
 
 
-def pod(
-    image: str, command: str, *, pod_security: str = "{}", security: str = "{}", extra: str = "", restart: str = "Never"
-) -> str:
+def case(name: str, manifest: str) -> str:
+    """Register a manifest for this module's plays; its name is the key of its verdict."""
+    assert name not in CASES, name
+    CASES[name] = manifest
+    return name
+
+
+@pytest.fixture(scope="module")
+def played(runtime) -> dict[str, Verdict]:
+    return play_all(CASES)
+
+
+def pod(image: str, command: str, *, pod_security="{}", security="{}", extra="", restart="Never") -> str:
     """A Pod manifest with one container named ``probe`` running ``sh -c COMMAND``."""
     return f"""\
 apiVersion: v1
@@ -37,68 +49,107 @@ spec:
 {extra}"""
 
 
-def test_a_root_image_with_run_as_non_root_is_refused():
-    verdict = play(pod(ROOT, "id", pod_security="{runAsNonRoot: true}"))
-    assert (verdict.outcome, verdict.cause, verdict.container) == ("refused", "runs-as-root", "probe")
+ROOT_NON_ROOT = case("root image, runAsNonRoot", pod(ROOT, "id -u", pod_security="{runAsNonRoot: true}"))
+ROOT_AS_WRITTEN = case("root image", pod(ROOT, "id -u"))
+
+
+def test_a_root_image_with_run_as_non_root_is_refused(played):
+    verdict = played[ROOT_NON_ROOT]
+    assert (verdict.outcome, verdict.cause, verdict.container) == ("refused", "runs-as-root", "probe"), verdict
     assert verdict.message.startswith("container has runAsNonRoot and image will run as root"), verdict
-    # the same pod without runAsNonRoot runs, as root
-    verdict = play(pod(ROOT, "id -u"))
-    assert verdict.started and verdict.logs == ("0",), verdict
+    # podman alone runs it, as root, and so does a kubelet without runAsNonRoot
+    assert played[ROOT_AS_WRITTEN].started and played[ROOT_AS_WRITTEN].logs == ("0",), played[ROOT_AS_WRITTEN]
 
 
-def test_a_numeric_user_image_with_run_as_non_root_starts():
-    verdict = play(pod(UID_65532, "id -u", pod_security="{runAsNonRoot: true}"))
+NUMERIC_NON_ROOT = case(
+    "numeric image user, runAsNonRoot", pod(UID_65532, "id -u", pod_security="{runAsNonRoot: true}")
+)
+
+
+def test_a_numeric_user_image_with_run_as_non_root_starts(played):
+    verdict = played[NUMERIC_NON_ROOT]
     assert verdict.started and verdict.logs == ("65532",), verdict
 
 
-def test_a_named_user_image_with_run_as_non_root_is_refused_unless_run_as_user_is_numeric():
-    verdict = play(pod(NAMED_USER, "id -u", pod_security="{runAsNonRoot: true}"))
+NAMED_NON_ROOT = case("named image user, runAsNonRoot", pod(NAMED_USER, "id -u", pod_security="{runAsNonRoot: true}"))
+NAMED_RUN_AS_USER = case(
+    "named image user, runAsNonRoot, runAsUser",
+    pod(NAMED_USER, "id -u", pod_security="{runAsNonRoot: true, runAsUser: 1000}"),
+)
+
+
+def test_a_named_user_image_with_run_as_non_root_is_refused_unless_run_as_user_is_numeric(played):
+    verdict = played[NAMED_NON_ROOT]
     assert (verdict.outcome, verdict.cause) == ("refused", "non-numeric-user"), verdict
     assert "image has non-numeric user (app), cannot verify user is non-root" in verdict.message
-    verdict = play(pod(NAMED_USER, "id -u", pod_security="{runAsNonRoot: true, runAsUser: 1000}"))
+    verdict = played[NAMED_RUN_AS_USER]
     assert verdict.started and verdict.logs == ("1000",), verdict
 
 
-def test_run_as_user_zero_with_run_as_non_root_is_refused():
-    verdict = play(pod(UID_65532, "id -u", pod_security="{runAsNonRoot: true}", security="{runAsUser: 0}"))
+RUN_AS_ZERO = case(
+    "runAsNonRoot, runAsUser 0",
+    pod(UID_65532, "id -u", pod_security="{runAsNonRoot: true}", security="{runAsUser: 0}"),
+)
+
+
+def test_run_as_user_zero_with_run_as_non_root_is_refused(played):
+    verdict = played[RUN_AS_ZERO]
     assert (verdict.outcome, verdict.cause) == ("refused", "runs-as-root"), verdict
     assert verdict.message.startswith("container's runAsUser breaks non-root policy"), verdict
 
 
-def test_a_write_to_a_read_only_root_crashes():
-    verdict = play(pod(UID_65532, "echo starting; touch /tmp/cache", security="{readOnlyRootFilesystem: true}"))
+READ_ONLY_WRITE = case(
+    "write to a read-only root",
+    pod(UID_65532, "echo starting; touch /tmp/cache", security="{readOnlyRootFilesystem: true}"),
+)
+
+
+def test_a_write_to_a_read_only_root_crashes(played):
+    verdict = played[READ_ONLY_WRITE]
     assert (verdict.outcome, verdict.cause, verdict.exit_code) == ("crashed", "read-only-filesystem", 1), verdict
     assert verdict.logs == ("starting", "touch: /tmp/cache: Read-only file system"), verdict
 
 
-EMPTY_DIR_OVER_IMAGE_DIRECTORY = """\
+EMPTY_DIR = case(
+    "emptyDir over an image directory",
+    pod(
+        UID_65532,
+        "ls -A /data; touch /data/written && echo wrote",
+        extra="""\
     volumeMounts:
     - {name: scratch, mountPath: /data}
   volumes:
   - {name: scratch, emptyDir: {}}
-"""
+""",
+    ),
+)
 
 
-def test_an_empty_dir_is_empty_and_writable_by_a_non_root_user():
+def test_an_empty_dir_is_empty_and_writable_by_a_non_root_user(played):
     # podman alone would copy the image's /data (a file, root-owned, 0755) into the volume: not
     # empty, and not writable by uid 65532
-    verdict = play(
-        pod(UID_65532, "ls -A /data; touch /data/written && echo wrote", extra=EMPTY_DIR_OVER_IMAGE_DIRECTORY)
-    )
+    verdict = played[EMPTY_DIR]
     assert verdict.started and verdict.logs == ("wrote",), verdict
 
 
-def test_seccomp_unset_runs_unconfined_and_runtime_default_is_filtered():
-    show = "grep '^Seccomp:' /proc/self/status"
-    assert play(pod(UID_65532, show)).logs == ("Seccomp:\t0",)  # a kubelet's default: Unconfined
-    runtime_default = "{seccompProfile: {type: RuntimeDefault}}"
-    assert play(pod(UID_65532, show, pod_security=runtime_default)).logs == ("Seccomp:\t2",)
-    assert play(pod(UID_65532, show, security=runtime_default)).logs == ("Seccomp:\t2",)
+SHOW_SECCOMP = "grep '^Seccomp:' /proc/self/status"
+RUNTIME_DEFAULT = "{seccompProfile: {type: RuntimeDefault}}"
+SECCOMP_UNSET = case("seccomp unset", pod(UID_65532, SHOW_SECCOMP))
+SECCOMP_POD = case("seccomp RuntimeDefault on the pod", pod(UID_65532, SHOW_SECCOMP, pod_security=RUNTIME_DEFAULT))
+SECCOMP_CONTAINER = case(
+    "seccomp RuntimeDefault on the container", pod(UID_65532, SHOW_SECCOMP, security=RUNTIME_DEFAULT)
+)
 
 
-def test_a_deployment_plays_one_replica_with_its_pod_templates_seccomp_profile():
-    # three replicas with containerPort 8080 would clash on the host under podman alone
-    verdict = play(f"""\
+def test_seccomp_unset_runs_unconfined_and_runtime_default_is_filtered(played):
+    assert played[SECCOMP_UNSET].logs == ("Seccomp:\t0",), played[SECCOMP_UNSET]  # a kubelet's default: Unconfined
+    assert played[SECCOMP_POD].logs == ("Seccomp:\t2",), played[SECCOMP_POD]
+    assert played[SECCOMP_CONTAINER].logs == ("Seccomp:\t2",), played[SECCOMP_CONTAINER]
+
+
+DEPLOYMENT = case(
+    "deployment, 3 replicas",
+    f"""\
 apiVersion: apps/v1
 kind: Deployment
 metadata: {{name: replicas}}
@@ -108,26 +159,35 @@ spec:
   template:
     metadata: {{labels: {{app: replicas}}}}
     spec:
-      securityContext: {{seccompProfile: {{type: RuntimeDefault}}}}
+      securityContext: {RUNTIME_DEFAULT}
       containers:
       - name: httpd
         image: {UID_65532}
         imagePullPolicy: Always
-        command: ["sh", "-c", "grep '^Seccomp:' /proc/self/status; exec httpd -f -p 8080"]
+        command: ["sh", "-c", "{SHOW_SECCOMP}; exec httpd -f -p 8080"]
         ports: [{{containerPort: 8080}}]
-""")
+""",
+)
+
+
+def test_a_deployment_plays_one_replica_with_its_pod_templates_seccomp_profile(played):
+    # three replicas publishing containerPort 8080 would clash on the host under podman alone,
+    # and imagePullPolicy Always would try a registry
+    verdict = played[DEPLOYMENT]
     assert verdict.started and verdict.logs == ("Seccomp:\t2",), verdict
-    assert (verdict.kind, verdict.name) == ("Deployment", "replicas")
+    assert (verdict.kind, verdict.name, verdict.container) == ("Deployment", "replicas", "httpd")
 
 
-def test_a_crash_loop_is_a_crash_with_its_exit_code_and_last_log_lines():
-    verdict = play(pod(UID_65532, "echo giving up; exit 3", restart="Always"))
+CRASH_LOOP = case("crash loop", pod(UID_65532, "echo giving up; exit 3", restart="Always"))
+
+
+def test_a_crash_loop_is_a_crash_with_its_exit_code_and_last_log_lines(played):
+    verdict = played[CRASH_LOOP]
     assert (verdict.outcome, verdict.exit_code, verdict.cause) == ("crashed", 3, "other"), verdict
     assert verdict.logs[-1] == "giving up", verdict
 
 
-def test_a_job_runs_to_completion_or_fails_with_its_exit_code():
-    job = """\
+JOB = """\
 apiVersion: batch/v1
 kind: Job
 metadata: {{name: once}}
@@ -138,14 +198,21 @@ spec:
       containers:
       - {{name: step, image: "{image}", command: ["sh", "-c", "{command}"]}}
 """
-    done = play(job.format(image=UID_65532, command="echo done"))
+JOB_DONE = case("job that succeeds", JOB.format(image=UID_65532, command="echo done"))
+JOB_FAILED = case("job that fails", JOB.format(image=UID_65532, command="exit 2"))
+
+
+def test_a_job_runs_to_completion_or_fails_with_its_exit_code(played):
+    done, failed = played[JOB_DONE], played[JOB_FAILED]
     assert (done.outcome, done.kind, done.message, done.logs) == ("started", "Job", "ran to completion", ("done",)), (
         done
     )
-    failed = play(job.format(image=UID_65532, command="exit 2"))
     assert (failed.outcome, failed.exit_code) == ("crashed", 2), failed
 
 
-def test_binding_a_low_port_as_non_root_is_denied():
-    verdict = play(pod(UID_65532, "exec httpd -f -p 80", restart="Always"))
+LOW_PORT = case("non-root binds port 80", pod(UID_65532, "exec httpd -f -p 80", restart="Always"))
+
+
+def test_binding_a_low_port_as_non_root_is_denied(played):
+    verdict = played[LOW_PORT]
     assert (verdict.outcome, verdict.cause) == ("crashed", "bind-permission-denied"), verdict
