@@ -22,6 +22,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tests.psa import BASELINE_CAPABILITIES
+
 PACKAGES = (
     "podman",
     "runc",  # crun 1.8 refuses hybrid cgroups
@@ -37,23 +39,9 @@ PACKAGES = (
 CONFIG = Path("/etc/containers/containers.conf.d/hardener-tests.conf")
 """A drop-in, so a containers.conf of the machine's own is left alone."""
 
-CONTAINERD_CAPABILITIES = (
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "NET_RAW",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-)
-"""The capabilities containerd gives a container by default (podman's own default set is smaller)."""
+CONTAINERD_CAPABILITIES = tuple(sorted(BASELINE_CAPABILITIES | {"NET_RAW"}))
+"""The capabilities containerd gives a container by default (podman's own set is smaller): the Pod
+Security Standards' baseline allows exactly these, minus NET_RAW."""
 
 NPROC_LIMIT = 32768
 """podman's nproc request must stay within the machine's pid_max (32768 on these VMs)."""

@@ -216,3 +216,13 @@ LOW_PORT = case("non-root binds port 80", pod(UID_65532, "exec httpd -f -p 80", 
 def test_binding_a_low_port_as_non_root_is_denied(played):
     verdict = played[LOW_PORT]
     assert (verdict.outcome, verdict.cause) == ("crashed", "bind-permission-denied"), verdict
+
+
+CAPABILITIES = case("default capabilities", pod(ROOT, "grep '^CapBnd:' /proc/self/status"))
+
+
+def test_a_container_gets_containerds_default_capabilities(played):
+    # podman's own default set lacks NET_RAW, MKNOD and AUDIT_WRITE; these 14 bits are containerd's
+    # AUDIT_WRITE CHOWN DAC_OVERRIDE FOWNER FSETID KILL MKNOD NET_BIND_SERVICE NET_RAW SETFCAP SETGID
+    # SETPCAP SETUID SYS_CHROOT
+    assert played[CAPABILITIES].logs == ("CapBnd:\t00000000a80425fb",), played[CAPABILITIES]
