@@ -90,9 +90,13 @@ def run(*args: str, check: bool = True, timeout: float = 120, stdin: str | None 
 
 
 def logs(container: str, tail: int) -> list[str]:
-    """A container's last ``tail`` log lines, stdout and stderr interleaved as they were written."""
+    """A container's last ``tail`` log lines, stdout and stderr interleaved as they were written.
+
+    All of the log is read and cut here: podman 4.3.1's ``--tail`` counts the log's records, not
+    its lines (Python's print writes a line as two records, so ``--tail 1`` gives an empty line),
+    and sometimes returns nothing at all."""
     done = subprocess.run(
-        ["podman", "logs", "--tail", str(tail), container],
+        ["podman", "logs", container],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

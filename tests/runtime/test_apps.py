@@ -42,3 +42,50 @@ def test_runs_the_application_not_a_shell(app, verdicts):
         assert verdicts[app].logs == (), verdicts[app]
     else:
         assert any(expected in line for line in verdicts[app].logs), verdicts[app]
+
+
+NGINX_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {{name: web}}
+spec:
+  securityContext: {{runAsNonRoot: true, runAsUser: 101, runAsGroup: 101}}
+  containers:
+  - name: nginx
+    image: nginx:1.25
+    securityContext: {{readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}}}
+    volumeMounts: {mounts}
+  volumes: {volumes}
+"""
+WRITABLE = """
+    - {name: cache, mountPath: /var/cache/nginx}
+    - {name: run, mountPath: /var/run}"""
+WRITABLE_VOLUMES = """
+  - {name: cache, emptyDir: {}}
+  - {name: run, emptyDir: {}}"""
+LISTEN_8080 = """
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-conf}
+data:
+  default.conf: |
+    server { listen 8080; location / { root /usr/share/nginx/html; } }
+"""
+
+
+def test_nginx_hardened_step_by_step_breaks_for_each_reason_in_turn(runtime):
+    """What hardening does to the official nginx layout, told apart by cause (one step per line)."""
+    steps = {
+        "hardened, nothing writable": NGINX_POD.format(mounts="[]", volumes="[]"),
+        "+ emptyDirs where it writes": NGINX_POD.format(mounts=WRITABLE, volumes=WRITABLE_VOLUMES),
+        "+ listens on 8080": NGINX_POD.format(
+            mounts=WRITABLE + "\n    - {name: conf, mountPath: /etc/nginx/conf.d}",
+            volumes=WRITABLE_VOLUMES + "\n  - {name: conf, configMap: {name: web-conf}}",
+        )
+        + LISTEN_8080,
+    }
+    verdicts = play_all(steps)
+    assert verdicts["hardened, nothing writable"].cause == "read-only-filesystem", verdicts
+    assert verdicts["+ emptyDirs where it writes"].cause == "bind-permission-denied", verdicts
+    assert verdicts["+ listens on 8080"].started, verdicts
