@@ -76,11 +76,10 @@ class Outcome:
     def __str__(self) -> str:
         if self.started:
             return f"{self.app} under {self.profile}: started"
-        reading = (
-            "explained"
-            if self.explained
-            else "SILENT" + (" (a generic may-break warning only)" if self.warned_by else "")
-        )
+        if self.explained:
+            reading = "explained"
+        else:
+            reading = "SILENT" + (" (a generic may-break warning only)" if self.warned_by else "")
         return f"{self.app} under {self.profile}: {reading}\n{self.verdict}"
 
 

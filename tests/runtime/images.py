@@ -4,7 +4,7 @@ Why: a manifest names an image (``nginx:1.25``), and no registry is reachable fr
 image a test plays is built on this machine and tagged with the name manifests use, so the
 manifests run unchanged. Two base images are built from what Debian ships:
 
-* ``busybox``: the host's busybox-static and its applet links, for tiny images (a second).
+* ``busybox``: the host's busybox-static and its applet links, for tiny images (built in a second or two).
 * ``debian``: the application packages (nginx, python3, redis-server, ...) with their
   dependencies, *extracted* by ``mmdebstrap --variant=extract``, plus what their maintainer
   scripts would have done (``/etc/passwd``, the linker cache, ``/var/run``). Extracting instead

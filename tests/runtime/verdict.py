@@ -30,6 +30,8 @@ names the call on one line and the error on a later one)."""
 
 @dataclass(frozen=True, repr=False)
 class Verdict:
+    """What a kubelet would have reported for one workload."""
+
     outcome: Literal["started", "crashed", "refused"]
     kind: str
     name: str
@@ -40,6 +42,10 @@ class Verdict:
     container: str | None = None
     exit_code: int | None = None
     logs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.cause not in (None, *CAUSES):
+            raise ValueError(f"unknown cause {self.cause!r}; one of {CAUSES}")
 
     @property
     def started(self) -> bool:
@@ -59,7 +65,11 @@ class Verdict:
 
 
 def crash_cause(lines: list[str]) -> str:
-    """The cause of a crash, from its last log lines (or the runtime's error)."""
+    """The cause of a crash, from its last log lines (or the runtime's error).
+
+    A read-only file system anywhere in them is the cause (it is the more specific error, and
+    what follows it is often its consequence); otherwise the first denial, a bind denial when a
+    line about bind() comes just before it."""
     if any(_READ_ONLY.search(line) for line in lines):
         return READ_ONLY_FILESYSTEM
     for index, line in enumerate(lines):
