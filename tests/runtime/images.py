@@ -102,7 +102,7 @@ def ensure_all() -> list[str]:
     """Build whatever image is missing or stale; return the tags of every image, base images first.
 
     Each base and the images built from it are one chain; the chains build side by side (the
-    Debian one waits on the archive most of the time). One session at a time on a machine (a lock
+    Debian one waits on the archive most of the time), and so do the images of a chain. One session at a time on a machine (a lock
     file): two would build the same tags at once."""
     chains: dict[str, list[Recipe]] = {BUSYBOX_BASE: [], DEBIAN_BASE: []}
     for recipe in recipes():
@@ -119,8 +119,8 @@ def ensure_all() -> list[str]:
 
 def _ensure_chain(base: str, recipes: list[Recipe]) -> None:
     digest = _ensure_base(base, _busybox_rootfs if base == BUSYBOX_BASE else _debian_rootfs)
-    for recipe in recipes:
-        _ensure_recipe(recipe, digest)
+    with ThreadPoolExecutor(max(1, len(recipes))) as pool:
+        list(pool.map(lambda recipe: _ensure_recipe(recipe, digest), recipes))
 
 
 def image_user(image: str) -> str:
@@ -155,6 +155,7 @@ def _ensure_recipe(recipe: Recipe, base_digest: str) -> None:
     podman.run(
         "build",
         "--pull=never",
+        "--layers=false",  # no intermediate images: a recipe label, not the layer cache, decides rebuilds
         "--quiet",
         "--label",
         f"{RECIPE_LABEL}={digest}",
