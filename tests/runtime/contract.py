@@ -89,12 +89,13 @@ def applications() -> dict[str, Path]:
 
 
 def harden(manifest: Path, profile: str) -> tuple[str, dict]:
-    """``hardener fix --profile PROFILE --report json MANIFEST``: the hardened text and the report.
+    """``hardener fix --no-config --profile PROFILE --report json MANIFEST``: the hardened text and the report.
 
     Exit 1 is accepted: ``fix`` fails its gate on error findings and still writes its output."""
     with tempfile.TemporaryDirectory(prefix="hardener-contract-") as workdir:
         report_file = Path(workdir) / "report.json"
-        argv = [sys.executable, "-m", "hardener", "fix", "--profile", profile, "--report", "json"]
+        # --no-config: the contract measures the profile, not what a configuration file nearby sets
+        argv = [sys.executable, "-m", "hardener", "fix", "--no-config", "--profile", profile, "--report", "json"]
         done = subprocess.run(
             [*argv, "--report-file", str(report_file), str(manifest)], capture_output=True, text=True, check=False
         )

@@ -102,8 +102,8 @@ def ensure_all() -> list[str]:
     """Build whatever image is missing or stale; return the tags of every image, base images first.
 
     Each base and the images built from it are one chain; the chains build side by side (the
-    Debian one waits on the archive most of the time), and so do the images of a chain. One session at a time on a machine (a lock
-    file): two would build the same tags at once."""
+    Debian one waits on the archive most of the time), and so do the images of a chain. One
+    session at a time on a machine (a lock file): two would build the same tags at once."""
     chains: dict[str, list[Recipe]] = {BUSYBOX_BASE: [], DEBIAN_BASE: []}
     for recipe in recipes():
         if recipe.base not in chains:
