@@ -4,12 +4,17 @@ Why this module exists: the runtime tests start hardened workloads in a real con
 and the only one a Debian machine without a cluster or a registry can have is podman (4.3.1 in
 bookworm), installed from Debian's archive. Out of the box it fails every container on a VM like
 CI's: it asks for higher rlimits than the VM grants ("setrlimit RLIMIT_NOFILE: Operation not
-permitted") and crun refuses hybrid cgroups. One drop-in configuration fixes both and gives
-containers the capabilities a containerd node gives them, so a capability a workload lacks here
-is one it would lack on a cluster.
+permitted") and crun refuses hybrid cgroups. A configuration of the tests' own fixes both and
+gives containers the capabilities a containerd node gives them, so a capability a workload lacks
+here is one it would lack on a cluster.
 
-Everything is idempotent: packages are installed only when missing, the drop-in is rewritten
-only when it differs. What cannot be had (not root, no apt-get, the archive unreachable) raises
+The tests' podman is private: its configuration (``CONTAINERS_CONF``, the only one podman then
+reads) and its image and container storage (``--root``/``--runroot``) live in directories of their
+own, so the images the tests build under names such as ``docker.io/library/nginx:1.25`` never
+replace a machine's own, and the machine's podman settings are never touched.
+
+Everything is idempotent: packages are installed only when missing, the configuration is
+rewritten only when it differs. What cannot be had (not root, no apt-get, the archive unreachable) raises
 ``RuntimeUnavailable`` with a one-line reason, so the tests skip instead of failing.
 """
 
@@ -36,8 +41,13 @@ PACKAGES = (
 )
 """Debian packages the runtime tests need (installed without their Recommends)."""
 
-CONFIG = Path("/etc/containers/containers.conf.d/hardener-tests.conf")
-"""A drop-in, so a containers.conf of the machine's own is left alone."""
+HOME = Path("/var/lib/hardener-tests")
+"""Everything the tests' podman keeps between sessions: its configuration and its storage."""
+CONFIG = HOME / "containers.conf"
+STORAGE = HOME / "storage"
+RUN_ROOT = Path("/run/hardener-tests/storage")
+GLOBAL_OPTIONS = ("--root", str(STORAGE), "--runroot", str(RUN_ROOT))
+ENVIRONMENT = {"CONTAINERS_CONF": str(CONFIG)}
 
 CONTAINERD_CAPABILITIES = tuple(sorted(BASELINE_CAPABILITIES | {"NET_RAW"}))
 """The capabilities containerd gives a container by default (podman's own set is smaller): the Pod
@@ -74,7 +84,7 @@ def config_text() -> str:
     nproc = NPROC_LIMIT if nproc_hard == resource.RLIM_INFINITY else min(NPROC_LIMIT, nproc_hard)
     capabilities = ", ".join(f'"{name}"' for name in CONTAINERD_CAPABILITIES)
     return (
-        "# Written by hardener's runtime tests (tests/runtime/podman.py); safe to delete.\n"
+        "# Written by hardener's runtime tests (tests/runtime/podman.py) for their own podman; safe to delete.\n"
         "[containers]\n"
         f'default_ulimits = ["nofile={nofile}:{nofile}", "nproc={nproc}:{nproc}"]\n'
         f"default_capabilities = [{capabilities}]\n"
@@ -86,7 +96,7 @@ def config_text() -> str:
 
 def run(*args: str, check: bool = True, timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess:
     """Run ``podman ARGS``; with ``check``, a failure raises with podman's own message."""
-    return _run(["podman", *args], check=check, timeout=timeout, stdin=stdin)
+    return _run(["podman", *GLOBAL_OPTIONS, *args], check=check, timeout=timeout, stdin=stdin)
 
 
 def logs(container: str, tail: int) -> list[str]:
@@ -96,12 +106,13 @@ def logs(container: str, tail: int) -> list[str]:
     its lines (Python's print writes a line as two records, so ``--tail 1`` gives an empty line),
     and sometimes returns nothing at all."""
     done = subprocess.run(
-        ["podman", "logs", container],
+        ["podman", *GLOBAL_OPTIONS, "logs", container],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         timeout=60,
         check=False,
+        env={**os.environ, **ENVIRONMENT},
     )
     return done.stdout.splitlines()[-tail:]
 
@@ -137,7 +148,8 @@ def _write_config() -> None:
 
 
 def _run(argv: list[str], *, check: bool, timeout: float, stdin: str | None = None) -> subprocess.CompletedProcess:
-    done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+    env = {**os.environ, **ENVIRONMENT}
+    done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False, env=env)
     if check and done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip() or done.stdout.strip()}")
     return done
