@@ -75,7 +75,9 @@ def run_object(context: PodContext, transforms, decision: Decision, run=_call) -
 
 def _would_act(context: PodContext, transform, container: str | None = None, run=_call, method: str = "apply") -> bool:
     """Would ``transform`` change or report something (in ``container``) if it were not exempt?"""
-    scratch = PodContext(context.location, copy.deepcopy(context.document), set(), context.record_base)
+    # The stream index goes along (evidence decides what a transform would do), copied: a scratch
+    # run must not claim a generated account name.
+    scratch = PodContext(context.location, copy.deepcopy(context.document), set(), context.record_base, copy.deepcopy(context.stream))
     scratch.transform_id = transform.id
     if transform.linux_only and scratch.is_windows:
         return False

@@ -146,6 +146,39 @@ def test_an_exempt_object_no_transform_would_touch_is_not_reported(tmp_path):
     assert not result.changed and result.records == []
 
 
+def test_an_exempt_dedicated_service_account_is_checked_without_claiming_a_name():
+    """The exemption check runs the transform on a copy: it needs the stream index, and must not use it up."""
+    text = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations: {hardener.dev/skip: dedicated-service-account}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: web:1
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: web
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: web
+            image: web:1
+"""
+    result = harden(text, "restricted-service-accounts")
+    assert "Not applied: annotation hardener.dev/skip: dedicated-service-account (no hardener.dev/skip-reason given)" in messages(result, "skip")
+    assert "Set serviceAccountName to web" in messages(result, "change")  # the CronJob gets the name the skipped Deployment did not take
+
+
 def test_per_container_annotation_skips_edits_inside_that_container_only():
     text = pod(annotations='{hardener.dev/skip.agent: "no-privileged,drop-all-capabilities"}').replace("  namespace: apps\n", "")
     result = harden(text, "restricted")

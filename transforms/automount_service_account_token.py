@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from hardener.context import PodContext
-from hardener.model import yaml_text
+from hardener.evidence import api_access
+from hardener.model import WARNING, yaml_text
 from hardener.transform import MAY_BREAK, Transform
 
 from .references import azure, cis, nsa
@@ -20,12 +21,17 @@ class AutomountServiceAccountToken(Transform):
 
     ## What it changes
     Sets `automountServiceAccountToken: false` on the pod spec when it is
-    not set. An explicit `true` usually means the workload calls the
-    Kubernetes API: changing it is an unsafe fix, reported and applied only
-    with `--unsafe-fixes`. With the parameter `service_accounts: true`,
-    ServiceAccount objects in the stream get
-    `automountServiceAccountToken: false` too (an explicit `true` there is
-    an unsafe fix as well).
+    not set, unless the input proves the workload calls the Kubernetes API:
+    a RoleBinding or ClusterRoleBinding in the stream names the pod's
+    ServiceAccount (`default` when the pod names none), that ServiceAccount
+    sets `automountServiceAccountToken: true`, or a container runs `kubectl`
+    or `helm` (a Helm hook that upgrades CRDs, say). Such a pod keeps its
+    token and a warning names the evidence. An explicit `true` usually means
+    the workload calls the Kubernetes API: changing it is an unsafe fix,
+    reported and applied only with `--unsafe-fixes`. With the parameter
+    `service_accounts: true`, ServiceAccount objects in the stream get
+    `automountServiceAccountToken: false` too, except those a binding in the
+    stream names (an explicit `true` there is an unsafe fix as well).
 
     ## Why
     Every pod gets a token for its service account at
@@ -79,11 +85,24 @@ class AutomountServiceAccountToken(Transform):
     Params = Params
     object_kinds = frozenset({"ServiceAccount"})
 
+    @property
+    def needs_stream_index(self) -> bool:
+        return True  # the bindings and ServiceAccounts elsewhere in the stream are the evidence
+
     def apply_object(self, account: PodContext) -> None:
         if not self.params.service_accounts:
             return
         current = account.get("automountServiceAccountToken")
         if current is False:
+            return
+        bindings = account.stream.bindings_of(account.object_namespace, account.object_name) if account.stream and account.object_name else []
+        if bindings:
+            account.finding(
+                f"Kept the token mounts of ServiceAccount {account.object_name}: it is bound by "
+                f"{', '.join(map(str, bindings))}, so its pods call the Kubernetes API",
+                ("automountServiceAccountToken",),
+                severity=WARNING,
+            )
             return
         message = f"Set automountServiceAccountToken to false on ServiceAccount {account.object_name}"
         if current is not None:
@@ -93,6 +112,14 @@ class AutomountServiceAccountToken(Transform):
     def apply(self, pod: PodContext) -> None:
         current = pod.get("automountServiceAccountToken")
         if current is False:
+            return
+        evidence = api_access(pod)
+        if evidence:
+            pod.finding(
+                f"Kept the service-account token: {'; '.join(evidence)}, so the workload calls the Kubernetes API",
+                ("automountServiceAccountToken",),
+                severity=WARNING,
+            )
             return
         message = "Set automountServiceAccountToken to false on the pod"
         if current is not None:

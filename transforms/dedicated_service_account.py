@@ -27,6 +27,9 @@ class DedicatedServiceAccount(Transform):
     labels, `automountServiceAccountToken: false`) to the stream right after
     the workload. An account the stream already defines under that name is
     reused, never duplicated, and two workloads never get the same new name.
+    A workload whose `default` account a RoleBinding or ClusterRoleBinding in
+    the stream names keeps it (with a warning): a new account would not have
+    those permissions.
 
     ## Why
     Every pod of a namespace that names no account shares `default`, so one
@@ -116,6 +119,14 @@ class DedicatedServiceAccount(Transform):
             )
             return
         kind, name, namespace = pod.object.get("kind"), pod.object_name, pod.object_namespace
+        bindings = pod.stream.bindings_of(namespace, "default") if pod.stream else []
+        if bindings:
+            pod.finding(
+                f"Kept the default service account: it is bound by {', '.join(map(str, bindings))}, and a new "
+                "account would not have those permissions; bind them to an account of the workload's own",
+                ("serviceAccountName",),
+            )
+            return
         if not name:
             pod.finding("The workload has no metadata.name to name its service account after; not changed", ("serviceAccountName",))
             return
