@@ -9,6 +9,13 @@ then a temporary file) that reaches stdout only when every input was read
 and hardened; an input error (exit 2) or an internal error (exit 123) emits
 nothing.
 
+A profile whose transforms need the whole stream first (a stream index: the
+RoleBindings that decide whether a pod keeps its service-account token may
+come after the pod) reads it twice, and still holds one document at a time:
+the first pass cuts documents, indexes the few that carry stream-wide facts
+and spools every one as it was cut (memory, then a temporary file); the
+second hardens them from the spool.
+
 Decoding follows ``textio.decode`` (BOM, UTF-16/32, NUL bytes, undecodable
 bytes, with the same messages and lines), one block at a time.
 """
@@ -16,16 +23,18 @@ bytes, with the same messages and lines), one block at a time.
 from __future__ import annotations
 
 import codecs
+import struct
 import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Iterator
 
-from hardener.engine import DocumentHardener, harden_text, needs_stream_index
+from hardener.engine import DocumentHardener, needs_stream_index
 from hardener.errors import InputError
-from hardener.gate import Tally, safety_of, tally
+from hardener.gate import Tally
 from hardener.model import Record, RecordViews
 from hardener.profile import Profile
-from hardener.stream import iter_chunks
+from hardener.stream import Chunk, iter_chunks
+from hardener.streamindex import StreamIndex, index_document
 from hardener.textio import Encoding, detect_codec
 
 BLOCK = 1 << 16
@@ -124,31 +133,60 @@ def harden_stream(handle: IO[bytes], profile: Profile, sink: IO[bytes], *, file:
 
     Raises InputError as soon as something cannot be read; what was written
     to ``sink`` by then is partial and must be thrown away (``spooled_run``
-    does that). A profile whose transforms need the whole stream first (a
-    stream index) reads it whole, as ``harden_bytes`` does.
+    does that). A profile whose transforms need a stream index reads the
+    input into a ``ChunkSpool`` first, indexing as it goes.
     """
     lines = DecodedLines(handle, file)
     line_iter = iter(lines)
     first = next(line_iter, "")
     encoding = lines.encoding
     newline = "\r\n" if first.endswith("\r\n") else "\n"
-    if needs_stream_index(profile):
-        result = harden_text(first + "".join(line_iter), profile, file)
-        sink.write(encoding.bom + result.text.encode(encoding.codec))
-        counted = tally(result.records, safety_of(profile.transforms))
-        return StreamedResult(result.records if keep_records else [], result.documents, result.changed_documents, counted)
 
     def all_lines() -> Iterator[str]:
         if first:
             yield first
         yield from line_iter
 
-    hardener = DocumentHardener(profile, file, newline, keep_records=keep_records)
+    chunks: Iterator[Chunk] = iter_chunks(all_lines())
+    index = None
+    if needs_stream_index(profile):
+        index, spool = StreamIndex(), ChunkSpool()
+        for chunk in chunks:
+            index_document(index, chunk, file)
+            spool.add(chunk)
+        chunks = spool.chunks()
+    hardener = DocumentHardener(profile, file, newline, index, keep_records=keep_records)
     sink.write(encoding.bom)
     codec = encoding.codec
-    for chunk in iter_chunks(all_lines()):
+    for chunk in chunks:
         sink.write(hardener.harden(chunk).encode(codec))
     return StreamedResult(hardener.records, hardener.documents, hardener.changed_documents, hardener.tally)
+
+
+class ChunkSpool:
+    """Chunks kept as they were cut, in memory up to ``SPOOL_IN_MEMORY`` and then in a temporary file.
+
+    Read back once, in order, without cutting the text again: each chunk is
+    its position (first line, document index) and its UTF-8 text.
+    """
+
+    _HEADER = struct.Struct("<QqQ")  # first line, document index (-1: none), text bytes
+
+    def __init__(self) -> None:
+        self._file = new_spool()
+
+    def add(self, chunk: Chunk) -> None:
+        data = chunk.text.encode("utf-8", "surrogatepass")
+        index = -1 if chunk.index is None else chunk.index
+        self._file.write(self._HEADER.pack(chunk.first_line, index, len(data)) + data)
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Every chunk added, in order; the spool is closed at the end."""
+        with self._file as spool:
+            spool.seek(0)
+            while header := spool.read(self._HEADER.size):
+                first_line, index, size = self._HEADER.unpack(header)
+                yield Chunk(spool.read(size).decode("utf-8", "surrogatepass"), first_line, None if index < 0 else index)
 
 
 def new_spool() -> IO[bytes]:

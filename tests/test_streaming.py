@@ -93,7 +93,10 @@ def test_undecodable_input_is_reported_as_harden_bytes_reports_it(data):
         assert str(error.value) == str(expected.value)
 
 
-def test_documents_are_hardened_before_the_input_ends():
+def test_documents_are_hardened_before_the_input_ends(tmp_path):
+    """Without a stream index (no transform needs the whole stream), each pod is done as it arrives."""
+    profile = tmp_path / "no-index.yaml"
+    profile.write_text("extends: restricted\ntransforms:\n  automount-service-account-token: false\n")
     data = pods(50)
     source = Trickle(data, 64)
     positions = []
@@ -104,9 +107,32 @@ def test_documents_are_hardened_before_the_input_ends():
                 positions.append(source.position)
             return super().write(b)
 
-    harden_stream(source, load_profile("restricted"), Sink())
+    harden_stream(source, load_profile(str(profile)), Sink())
     assert len(positions) == 50
     assert positions[0] < len(data) // 10  # the first pod was done while most of the stream was unread
+
+
+BINDING = """---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: web-0-reader
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects:
+- {kind: ServiceAccount, name: default}
+"""
+
+
+def test_a_binding_after_the_pods_is_evidence_in_a_filter_too(monkeypatch):
+    """The restricted profile indexes the stream first: the input is spooled (here to disk), then hardened."""
+    monkeypatch.setattr(streaming, "SPOOL_IN_MEMORY", 1024)
+    data = pods(200) + BINDING.encode()
+    output = streamed(data, 4096)
+    assert output == harden_bytes(data, "restricted").output_bytes
+    assert b"automountServiceAccountToken" not in output
+    assert output.count(b"runAsNonRoot: true") == 200
+    without = streamed(pods(200), 4096)
+    assert without.count(b"automountServiceAccountToken: false") == 200
 
 
 def cli(*args: str, stdin: bytes) -> subprocess.CompletedProcess:
