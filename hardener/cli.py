@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import dataclasses
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -160,6 +161,26 @@ _QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (th
 _VERBOSE = typer.Option(False, "--verbose", "-v", help="Also say which configuration and profile each input uses.")
 
 
+_RESOLVE_HELP = (
+    "Read the user of every image the workloads name that hardener does not know from its registry, "
+    "and add it to the image cache (commit that file: runs without this option read it offline)."
+)
+_IMAGE_CACHE_HELP = "The image cache file to read (and, with --resolve-images, to write). [default: hardener-images.yaml]"
+
+
+def _image_facts(settled: "_Run", paths: list[str], resolve_images: bool, image_cache: Optional[str]) -> tuple:
+    """What the image cache (and --resolve-images) knows, for every profile of the run; a bad cache file is a usage error."""
+    from hardener.resolve import image_facts_for_run
+
+    try:
+        return image_facts_for_run(
+            settled.profile.images, paths, resolve_images=resolve_images, cache=image_cache, err=sys.stderr, chart_values=settled.chart_values
+        )
+    except HardenerError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+
 def _check_jobs(jobs: Optional[int]) -> None:
     if jobs is not None and jobs < 1:
         _err("error: --jobs must be 1 or more")
@@ -303,6 +324,8 @@ def fix(
     quiet: bool = _QUIET,
     verbose: bool = _VERBOSE,
     explain: Optional[bool] = _EXPLAIN,
+    resolve_images: bool = typer.Option(False, "--resolve-images", help=_RESOLVE_HELP),
+    image_cache: Optional[str] = typer.Option(None, "--image-cache", help=_IMAGE_CACHE_HELP),
 ) -> None:
     """Harden manifests: print the result, rewrite files or directories (-w), or show a diff."""
     if write and (diff or check):
@@ -318,7 +341,8 @@ def fix(
     )  # fmt: skip
     mode = WriteBack.WRITE if write else WriteBack.DIFF if diff else WriteBack.CHECK if check else WriteBack.STDOUT
     # fix --check is check, with or without --diff
-    code = _run(paths, settled, mode, jobs=jobs, diagnostics=settled.output_format if check else None, quiet=quiet, explain=explain)
+    facts = _image_facts(settled, paths, resolve_images, image_cache)
+    code = _run(paths, settled, mode, images=facts, jobs=jobs, diagnostics=settled.output_format if check else None, quiet=quiet, explain=explain)
     raise typer.Exit(code)
 
 
@@ -344,6 +368,8 @@ def check_command(
     quiet: bool = _QUIET,
     verbose: bool = _VERBOSE,
     explain: Optional[bool] = _EXPLAIN,
+    resolve_images: bool = typer.Option(False, "--resolve-images", help=_RESOLVE_HELP),
+    image_cache: Optional[str] = typer.Option(None, "--image-cache", help=_IMAGE_CACHE_HELP),
 ) -> None:
     """Write nothing; print what is not hardened and exit 1, or exit 0 when all is hardened."""
     level = _fail_on(fail_on, exit_zero)
@@ -355,18 +381,26 @@ def check_command(
         unsafe_fixes=unsafe_fixes, fail_on=level, gate=True,
     )  # fmt: skip
     mode = WriteBack.DIFF if diff else WriteBack.CHECK
-    code = _run(paths, settled, mode, jobs=jobs, diagnostics=settled.output_format, quiet=quiet, explain=explain)
+    facts = _image_facts(settled, paths, resolve_images, image_cache)
+    code = _run(paths, settled, mode, images=facts, jobs=jobs, diagnostics=settled.output_format, quiet=quiet, explain=explain)
     raise typer.Exit(code)
 
 
 def _run(
     paths: list[str], settled: _Run, mode: WriteBack, *, jobs: Optional[int], diagnostics: Optional[str], quiet: bool,
-    explain: Optional[bool] = None,
+    explain: Optional[bool] = None, images: tuple = (),
 ) -> int:
     resolver = settled.resolver
+    profile = settled.profile.with_images(images)
+
+    def configure(items: list) -> list:
+        """Each input's own profile (``hardener.config``), knowing the run's images too."""
+        assigned = resolver.assign(items, settled.profile)  # type: ignore[attr-defined]
+        return [dataclasses.replace(i, profile=i.profile.with_images(images)) if i.profile is not None else i for i in assigned]
+
     return run(
-        paths, settled.profile, mode, report=settled.report, report_file=settled.report_file, jobs=jobs,
-        chart_values=settled.chart_values, configure=lambda items: resolver.assign(items, settled.profile),  # type: ignore[attr-defined]
+        paths, profile, mode, report=settled.report, report_file=settled.report_file, jobs=jobs,
+        chart_values=settled.chart_values, configure=configure,
         diagnostics=diagnostics, quiet=quiet, fail_on=settled.fail_on, explain=explain,
     )  # fmt: skip
 

@@ -21,6 +21,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from hardener.images import ImageTable, shipped_table
 from hardener.model import CHANGE, ERROR, FINDING, SKIP, Edit, Path, Record, format_path
 from hardener.streamindex import StreamIndex
 from hardener.workloads import CONTAINER_LISTS, ObjectLocation, PodLocation, lookup
@@ -59,6 +60,8 @@ class PodContext:
         stream: StreamIndex | None = None,
         json_style: bool = False,
         unsafe_fixes: frozenset[str] = frozenset(),
+        *,
+        images: ImageTable | None = None,
     ) -> None:
         self.location = location
         self.document = document
@@ -70,6 +73,8 @@ class PodContext:
         """The document is JSON: a new document cannot be added beside it."""
         self.unsafe_fixes = unsafe_fixes
         """Ids of the transforms whose unsafe fixes (overriding an explicit value) this run applies."""
+        self.images = images if images is not None else shipped_table()
+        """What the run knows about images (their users, the paths they write), see hardener.images."""
         self.transform_id = ""
         self.edits: list[Edit] = []
         self.records: list[Record] = []

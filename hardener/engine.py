@@ -161,7 +161,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
         if not relevant or api_group(str(obj.get("apiVersion", ""))) != "":
             continue
         location = ObjectLocation(path, obj)
-        context = PodContext(location, view.data, view.shared, record_base_of(location), stream, json_style, profile.unsafe_fixes)
+        context = PodContext(location, view.data, view.shared, record_base_of(location), stream, json_style, profile.unsafe_fixes, images=profile.images)
         decision = decide(profile.exemptions, obj, {}, enabled, known)
         run_object(context, relevant, decision, run)
         contexts.append(context)
@@ -177,7 +177,7 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
             continue
         for path, message in pod_problems(spec, location.pod_spec_path):
             records.append(Record(FINDING, "", message, path, **{**record_base, "line": _line_of(root, path, chunk)}))
-        context = PodContext(location, view.data, view.shared, record_base, stream, json_style, profile.unsafe_fixes)
+        context = PodContext(location, view.data, view.shared, record_base, stream, json_style, profile.unsafe_fixes, images=profile.images)
         decision = decide(profile.exemptions, location.object, context.metadata, enabled, known)
         run_pod(context, profile.transforms, decision, run)
         contexts.append(context)

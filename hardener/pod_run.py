@@ -77,7 +77,7 @@ def _would_act(context: PodContext, transform, container: str | None = None, run
     """Would ``transform`` change or report something (in ``container``) if it were not exempt?"""
     # The stream index goes along (evidence decides what a transform would do), copied: a scratch
     # run must not claim a generated account name.
-    scratch = PodContext(context.location, copy.deepcopy(context.document), set(), context.record_base, copy.deepcopy(context.stream))
+    scratch = PodContext(context.location, copy.deepcopy(context.document), set(), context.record_base, copy.deepcopy(context.stream), images=context.images)
     scratch.transform_id = transform.id
     if transform.linux_only and scratch.is_windows:
         return False

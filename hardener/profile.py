@@ -28,6 +28,7 @@ from typing import Any
 
 from hardener.errors import InputError, ProfileError
 from hardener.exemptions import Exemptions, parse_exemptions
+from hardener.images import ImageFacts, ImageTable, parse_entries, shipped_table
 from hardener.kinds import parse_kinds, workload_kinds
 from hardener.model import noun
 from hardener.registry import Registry, default_registry
@@ -35,7 +36,7 @@ from hardener.transform import Transform
 from hardener.yamlnodes import compose, to_data
 
 DEFAULT_PROFILE = "restricted"
-_TOP_LEVEL_KEYS = {"name", "description", "extends", "transforms", "exemptions", "kinds", "unsafe-fixes"}
+_TOP_LEVEL_KEYS = {"name", "description", "extends", "transforms", "exemptions", "kinds", "unsafe-fixes", "images"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Profile:
     """Declared custom kinds by (group, kind), see hardener.kinds."""
     unsafe_fixes: frozenset[str] = frozenset()
     """Transforms that may override a value the author wrote explicitly (see hardener.context)."""
+    images: ImageTable = field(default_factory=shipped_table)
+    """What is known about images: the shipped table, then the profile's ``images:`` (see hardener.images)."""
 
     @property
     def transform_ids(self) -> tuple[str, ...]:
@@ -59,6 +62,10 @@ class Profile:
     def with_unsafe_fixes(self, allowed: bool) -> "Profile":
         """This profile with every transform's unsafe fixes allowed, or none (``--[no-]unsafe-fixes``)."""
         return dataclasses.replace(self, unsafe_fixes=frozenset(self.transform_ids) if allowed else frozenset())
+
+    def with_images(self, entries: tuple[ImageFacts, ...]) -> "Profile":
+        """This profile knowing ``entries`` too (the image cache), over what it knew."""
+        return dataclasses.replace(self, images=self.images.extended(entries))
 
     @functools.cached_property
     def workload_kinds(self) -> tuple:
@@ -106,6 +113,7 @@ def _build(raw: dict, source: str, registry: Registry) -> Profile:
         exemptions=parse_exemptions(raw.get("exemptions"), source, set(registry.ids())),
         kinds=raw.get("kinds", {}),
         unsafe_fixes=frozenset(t.id for t in transforms) if unsafe is True else frozenset(unsafe or ()),
+        images=shipped_table().extended(raw.get("images", ())),
     )
 
 
@@ -134,6 +142,8 @@ def _merge(raw: dict, source: str, registry: Registry, seen: tuple[str, ...]) ->
         merged["exemptions"] = {**(merged.get("exemptions") or {}), **raw["exemptions"]}
     if "unsafe-fixes" in raw:  # the child's answer replaces the parent's
         merged["unsafe-fixes"] = _unsafe_fixes(raw["unsafe-fixes"], source, registry)
+    if "images" in raw:  # entries add up; a later one for the same image wins
+        merged["images"] = tuple(merged.get("images", ())) + parse_entries(raw["images"], source)
     if "kinds" in raw:  # declarations add up; one for the same group and kind replaces the parent's
         merged["kinds"] = {**merged.get("kinds", {}), **parse_kinds(raw["kinds"], source)}
     transforms = dict(merged["transforms"])
