@@ -77,19 +77,18 @@ def _harden_one(item: Input, profile: Profile) -> Outcome:
 
 
 def _harden_chart_values(outcome: Outcome, data: bytes, chart: str, profile: Profile) -> Outcome:
-    """``--chart-values``: a helm create chart's values.yaml, hardened where its templates read it."""
+    """``--chart-values``: a chart's values.yaml, hardened where helm proves its templates carry the values."""
     from hardener.api import BytesResult
-    from hardener.chartvalues import chart_name, harden_values, scaffold_references
+    from hardener.chartvalues import candidate_keys, harden_values
     from hardener.textio import decode, encode
 
-    references = scaffold_references(chart)
-    if not references:
+    if not candidate_keys(chart):
         return _skipped(outcome, Skip(
             "Helm chart values",
-            "the default values of a Helm chart whose templates do not read the helm create securityContext values",
+            "the default values of a Helm chart whose templates read no securityContext or automount values",
         ))
     text, encoding = decode(data, outcome.label)
-    output, records = harden_values(text, profile, references, outcome.label, chart_name(chart))
+    output, records = harden_values(text, profile, outcome.label, chart)
     changed = [0] if output != text else []
     output_bytes = data if output == text else encode(output, encoding)
     outcome.result = BytesResult(text, output, records, 1, changed, output_bytes=output_bytes)
