@@ -17,6 +17,7 @@ fix would do. This is the one place the rule lives: transforms just ask.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -138,9 +139,16 @@ class PodContext:
 
     # Edits ----------------------------------------------------------------
 
-    def set(self, path: Path, value: Any, message: str, container: Container | None = None) -> bool:
-        """Give the field at ``path`` (inside the pod spec or ``container``) ``value``."""
-        return self._set(self._full_path(path, container), value, message, container)
+    def set(self, path: Path, value: Any, message: str, container: Container | None = None, **explained: str | None) -> bool:
+        """Give the field at ``path`` (inside the pod spec or ``container``) ``value``.
+
+        ``safety`` and ``guidance`` (keywords) say something more specific
+        about this record than the transform's own (an image's known user).
+        """
+        if not self._set(self._full_path(path, container), value, message, container):
+            return False
+        self._explain(self.records[-1], **explained)
+        return True
 
     def set_metadata(self, path: Path, value: Any, message: str) -> bool:
         """Give the field at ``path`` inside the pod (template) metadata ``value`` (an annotation, say)."""
@@ -219,19 +227,45 @@ class PodContext:
         del holder[step]
         return self._record_edit(edit, message, before, None, container, unsafe=True)
 
+    @contextlib.contextmanager
+    def one_change(self, message: str, after: Any = None, **explained: str | None) -> Iterator[None]:
+        """Make the edits inside the block one change with one record (a volume and its mounts).
+
+        The record carries the first edit (so its line is the first edit's)
+        and ``after``; the edits stay separate for the patcher. A refused edit
+        inside keeps its own finding, and the other records stay as they are.
+        """
+        start = len(self.records)
+        yield
+        made = self.records[start:]
+        if not made or any(r.type != CHANGE for r in made):
+            return
+        del self.records[start:]
+        self._record(CHANGE, message, made[0].path, None, after, None, made[0].edit)
+        self._explain(self.records[-1], **explained)
+
     def add_document(self, data: dict, message: str) -> None:
         """Add a new object to the stream, right after this document."""
         self.new_documents.append(data)
         self._record(CHANGE, message, (), None, data, None)
 
-    def finding(self, message: str, path: Path = (), container: Container | None = None, *, severity: str = ERROR) -> None:
+    def finding(
+        self, message: str, path: Path = (), container: Container | None = None, *, severity: str = ERROR, **explained: str | None
+    ) -> None:
         """Report something the transform will not fix (and why), with the value it is about as ``before``.
 
         An ERROR (the default) leaves the profile unmet and fails the run's
-        gate; a WARNING is advice (see ``hardener.model``).
+        gate; a WARNING is advice (see ``hardener.model``). ``guidance``
+        (keyword) says what to do about this one.
         """
         full = self._full_path(path, container)
         self._record(FINDING, message, full, _shown_value(lookup(self.document, full)), None, container, severity=severity)
+        self._explain(self.records[-1], **explained)
+
+    @staticmethod
+    def _explain(record: Record, safety: str | None = None, guidance: str | None = None) -> None:
+        record.safety = safety or record.safety
+        record.guidance = guidance or record.guidance
 
     def skip(self, message: str, path: Path = (), container: Container | None = None) -> None:
         """Report that the transform was not applied here, with the reason."""

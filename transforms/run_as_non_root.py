@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from hardener.context import PodContext
 from hardener.model import yaml_text
-from hardener.transform import MAY_BREAK, Transform
+from hardener.transform import MAY_BREAK, SAFE, Transform
 
 from .references import azure, cis, nsa, pss
 
@@ -90,15 +90,27 @@ class RunAsNonRoot(Transform):
 
     def apply(self, pod: PodContext) -> None:
         containers = list(pod.containers())
+        verdicts = [(container, _user_verdict(pod, container, self.params.run_as_user)) for container in containers]
+        refused = [(c, v) for c, v in verdicts if v.refused]
+        if refused:
+            for container, verdict in refused:
+                pod.finding(
+                    f"runAsNonRoot not set: {verdict.reason} in container {container.name}, so the kubelet would refuse "
+                    "to start it (CreateContainerConfigError)",
+                    ("securityContext", "runAsNonRoot"), container, guidance=verdict.guidance,
+                )
+            return
         all_set = bool(containers) and all(c.get("securityContext", "runAsNonRoot") is True for c in containers)
         pod_value = pod.get("securityContext", "runAsNonRoot")
+        known = [v for _c, v in verdicts if v.known]
         # An explicit false on the pod fails Pod Security even when every container says true.
         if pod_value is not True and (not all_set or pod_value is False):
-            before = pod.get("securityContext", "runAsNonRoot")
             message = "Set runAsNonRoot to true on the pod"
-            if before is not None:
-                message += f" (it was explicitly {yaml_text(before)})"
-            pod.set(("securityContext", "runAsNonRoot"), True, message)
+            if pod_value is not None:
+                message += f" (it was explicitly {yaml_text(pod_value)})"
+            safe = bool(containers) and len(known) == len(containers)
+            guidance = "; ".join(v.guidance for v in known if v.guidance) or None
+            pod.set(("securityContext", "runAsNonRoot"), True, message, safety=SAFE if safe else None, guidance=guidance)
         for field, value in (("runAsUser", self.params.run_as_user), ("runAsGroup", self.params.run_as_group)):
             if value is None or pod.get("securityContext", field) is not None:
                 continue
@@ -110,7 +122,13 @@ class RunAsNonRoot(Transform):
                 f"Set {field} to {value} on the pod (may break: the image must work as this "
                 f"{'UID' if field == 'runAsUser' else 'GID'}; files it writes need matching permissions)",
             )
-        for container in containers:
+        for container, verdict in verdicts:
+            if verdict.run_as_user is not None:
+                pod.set(
+                    ("securityContext", "runAsUser"), verdict.run_as_user,
+                    f"Set runAsUser to {verdict.run_as_user} in container {container.name}: {verdict.reason}",
+                    container, guidance=verdict.guidance,
+                )
             if container.get("securityContext", "runAsNonRoot") is False:
                 pod.set(
                     ("securityContext", "runAsNonRoot"),
@@ -118,3 +136,44 @@ class RunAsNonRoot(Transform):
                     f"Set runAsNonRoot to true in container {container.name} (it was explicitly false)",
                     container,
                 )
+
+
+@dataclass(frozen=True)
+class _UserVerdict:
+    """What the kubelet will make of ``runAsNonRoot`` for one container, as far as hardener knows."""
+
+    known: bool = False
+    """The container's user is known to be non-root (a UID is set, or the image's user is numeric)."""
+    refused: bool = False
+    """The kubelet would refuse the container: its user is root, or a name, and no UID is known."""
+    run_as_user: int | None = None
+    """A UID to set in the container so that it starts (the image table's)."""
+    reason: str = ""
+    guidance: str | None = None
+
+
+def _user_verdict(pod: PodContext, container, profile_uid: int | None) -> _UserVerdict:
+    """The kubelet's rules (effective runAsUser, else the image's user) against what hardener knows."""
+    uid = container.get("securityContext", "runAsUser")
+    uid = uid if uid is not None else pod.get("securityContext", "runAsUser")
+    uid = uid if uid is not None else profile_uid
+    if isinstance(uid, int) and not isinstance(uid, bool):
+        if uid != 0:
+            return _UserVerdict(known=True)
+        return _UserVerdict(refused=True, reason="it runs as UID 0 (runAsUser: 0)",
+                            guidance="Remove runAsUser: 0 (run-as-non-zero-user does, with --unsafe-fixes) or set a non-zero UID the image supports.")
+    image = container.get("image")
+    facts = pod.images.lookup(image)
+    if facts is None:
+        return _UserVerdict()
+    said = f"image {image} {facts.describe_user()}" + (f" ({facts.note})" if facts.note else "")
+    source = f" Source: {facts.source}."
+    if facts.user_kind == "numeric":
+        return _UserVerdict(known=True, guidance=f"Image {image} runs as UID {facts.uid}: the kubelet accepts runAsNonRoot.{source}")
+    if facts.run_as_user is not None:
+        reason = f"image {image} {facts.describe_user()}; it works as UID {facts.run_as_user}"
+        return _UserVerdict(known=True, run_as_user=facts.run_as_user, reason=reason,
+                            guidance=f"Check that {said} works as UID {facts.run_as_user} with this configuration.{source}")
+    return _UserVerdict(refused=True, reason=said[0].lower() + said[1:] if said else said,
+                        guidance=f"Set runAsUser to a UID the image supports (and make what it writes writable by it), "
+                                 f"or use an image built to run as a non-root numeric user.{source}")
