@@ -3,7 +3,8 @@
 Used by the corpus test, the example snapshots and the property tests:
 
 * the output has the same documents, and each that parsed before parses after;
-* data differs only in security fields;
+* data differs only in security fields (and the emptyDir volumes and mounts that
+  keep a read-only root filesystem's writable paths writable);
 * every input line survives, except a line whose scalar was an edited field
   and the lines a removal deleted (a record's ``line`` to its ``end_line``);
 * documents without changes are byte-identical;
@@ -71,9 +72,9 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
             problems.append(f"document {index} did not parse but was changed")
             continue
         diff = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0)  # always report the leaves
-        for change in diff.values():
+        for kind, change in diff.items():
             for item in change:
-                if not SECURITY_PATH.search(item.path()):
+                if not SECURITY_PATH.search(item.path()) and not _writable_volume(kind, item):
                     problems.append(f"document {index}: non-security change at {item.path()}")
     # A replaced scalar's line; every line a removal deleted (line..end_line).
     edited_lines = {n for r in result.changes if r.before is not None for n in range(r.line, (r.end_line or r.line) + 1)}
@@ -101,6 +102,20 @@ def fidelity_problems(data: bytes, profile: str = "restricted", name: str = "inp
     if again.output_bytes != result.output_bytes:
         problems.append("a second run changed the output again")
     return problems
+
+
+_VOLUME_PATH = re.compile(r"\['(volumes|volumeMounts)'\](\[\d+\])?$")
+
+
+def _writable_volume(kind: str, item) -> bool:
+    """An emptyDir volume, or its mount, added for a read-only root filesystem: a security change's companion."""
+    match = _VOLUME_PATH.search(item.path())
+    added_to_null = kind == "type_changes" and item.t1 is None  # Helm's `volumes:` with nothing under it
+    if not (kind in ("dictionary_item_added", "iterable_item_added") or added_to_null) or match is None:
+        return False
+    added = item.t2 if isinstance(item.t2, list) else [item.t2]
+    wanted = {"name", "emptyDir"} if match.group(1) == "volumes" else {"name", "mountPath"}
+    return all(isinstance(entry, dict) and set(entry) == wanted and entry.get("emptyDir", {}) == {} for entry in added)
 
 
 def _survives(old: str, new: str) -> bool:
