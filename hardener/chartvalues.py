@@ -170,8 +170,9 @@ def render(helm: str, chart_dir: str, override: dict | None = None) -> list[_Ren
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise RenderError(str(exc)) from None
     if result.returncode != 0:
-        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-        raise RenderError(lines[-1] if lines else f"helm exited {result.returncode}")
+        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+        errors = [line.removeprefix("Error: ") for line in lines if line.startswith("Error:")]
+        raise RenderError((errors or lines or [f"helm exited {result.returncode}"])[-1])
     documents = []
     for chunk in split(result.stdout):
         if chunk.is_document:
@@ -255,6 +256,10 @@ def _site(document: _Rendered, doc: int, path: tuple, value: Any) -> tuple[_Site
     return _Site(doc, owner, tuple(rest[:2]) if len(rest) > 2 and rest[0] in CONTAINER_LISTS else ()), None
 
 
+def _pod_specs(document: Any) -> list[tuple]:
+    return [location.pod_spec_path for location in locate(document, BUILTIN_KINDS)]
+
+
 def _leaves(data: Any) -> Iterator[tuple[tuple, Any]]:
     for path, _before, value in _differences(None, data) if isinstance(data, (dict, list)) else ():
         yield path, value
@@ -279,6 +284,7 @@ def prove(helm: str, chart_dir: str, values: Any, candidates: dict[tuple[str, ..
             continue
         for doc, (old, new) in enumerate(zip(base, rendered)):
             for path, _before, after in _differences(old.data, new.data):
+                proof.reached.update((doc, spec) for spec in _pod_specs(old.data) if path[: len(spec)] == spec)
                 owner = next((f for f in fields if _landing(f, path)), None)
                 if owner is None:
                     for verdict in results.values():
@@ -298,12 +304,20 @@ class _Proof:
 
     base: list[_Rendered]
     verdicts: dict[tuple, dict[Field, _Verdict]] = field(default_factory=dict)
+    reached: set[tuple] = field(default_factory=set)
+    """(document, pod spec path) of every pod a candidate key changed: what the values can harden."""
 
     def containers(self) -> list[_Site]:
-        """Every container of every pod the chart renders: what a context field must reach."""
+        """Every container of the pods the values reach: what a context field must reach.
+
+        A pod no values key changes (``helm create``'s test Pod) is the
+        post-renderer's to harden, not the values'.
+        """
         found = []
         for doc, document in enumerate(self.base):
             for location in locate(document.data, BUILTIN_KINDS):
+                if (doc, location.pod_spec_path) not in self.reached:
+                    continue
                 for list_name in ("initContainers", "containers"):
                     items = lookup(document.data, location.pod_spec_path + (list_name,))
                     found += [_Site(doc, location.pod_spec_path, (list_name, i)) for i in range(len(items) if isinstance(items, list) else 0)]
