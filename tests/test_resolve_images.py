@@ -7,6 +7,7 @@ facts change in the output is tested with the transforms that use them.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -63,31 +64,37 @@ def test_a_missing_image_is_an_error_that_names_it(registry):
     assert f"{registry.host}/team/absent:1" in str(error.value) and "404" in str(error.value)
 
 
-def test_resolved_users_are_cached_and_later_runs_read_the_cache_offline(registry, tmp_path):
-    manifest = tmp_path / "apps.yaml"
-    manifest.write_text("---\n".join(deployment(name, ref) for name, ref in registry.images.items()))
-    first = hardener("fix", "--resolve-images", "apps.yaml", cwd=tmp_path)
-    assert first.returncode in (0, 1), first.stderr.decode()
-    cache = tmp_path / "hardener-images.yaml"
-    users = {entry.image: entry.user for entry in read_cache(str(cache))}
-    assert users == {str(parse_reference(ref)): user for ref, user in zip(
-        registry.images.values(), ("65532", "", "redis", "10001"))}  # fmt: skip
-    assert all(f"{registry.host}: manifest sha256:" in entry.source for entry in read_cache(str(cache)))
-    assert b"wrote 4 image(s) to hardener-images.yaml" in first.stderr
-
-    written = cache.read_bytes()
-    again = hardener("fix", "--resolve-images", "apps.yaml", cwd=tmp_path)  # everything is cached: no request
-    offline = hardener("fix", "apps.yaml", cwd=tmp_path)
-    assert again.stdout == offline.stdout == first.stdout
-    assert b"resolved" not in again.stderr and cache.read_bytes() == written
-
-
 def test_standard_input_is_resolved_and_still_hardened(registry, tmp_path):
     stdin = deployment("web", registry.images["numeric"]).encode()
     result = hardener("fix", "--resolve-images", "--image-cache", "facts.yaml", "-", cwd=tmp_path, stdin=stdin)
     assert result.returncode in (0, 1), result.stderr.decode()
     assert b"runAsNonRoot: true" in result.stdout
     assert [entry.user for entry in read_cache(str(tmp_path / "facts.yaml"))] == ["65532"]
+
+
+def test_resolved_users_are_cached_and_later_runs_read_the_cache_offline(registry, tmp_path):
+    """Last of the registry's tests: it stops the registry to prove the later runs never ask it."""
+    manifest = tmp_path / "apps.yaml"
+    manifest.write_text("---\n".join(deployment(name, ref) for name, ref in registry.images.items()))
+    first = hardener("fix", "--resolve-images", "--report", "json", "apps.yaml", cwd=tmp_path)
+    assert first.returncode == 1, first.stderr.decode()  # two images the kubelet would refuse as non-root
+    cache = tmp_path / "hardener-images.yaml"
+    users = {entry.image: entry.user for entry in read_cache(str(cache))}
+    assert users == {str(parse_reference(ref)): user for ref, user in zip(
+        registry.images.values(), ("65532", "", "redis", "10001"))}  # fmt: skip
+    assert all(f"{registry.host}: manifest sha256:" in entry.source for entry in read_cache(str(cache)))
+    assert b"wrote 4 image(s) to hardener-images.yaml" in first.stderr
+    report = json.loads(first.stderr[first.stderr.index(b"{"):])
+    verdicts = {r["name"]: (r["type"], r["safety"]) for r in report["changes"] + report["findings"] if r["transform"] == "run-as-non-root"}
+    assert verdicts == {"numeric": ("change", "safe"), "multi": ("change", "safe"), "root": ("finding", "may-break"), "named": ("finding", "may-break")}
+
+    written = cache.read_bytes()
+    first = hardener("fix", "apps.yaml", cwd=tmp_path)
+    registry.stop()  # from here on, any request would fail
+    again = hardener("fix", "--resolve-images", "apps.yaml", cwd=tmp_path)  # everything is cached: no request
+    offline = hardener("fix", "apps.yaml", cwd=tmp_path)
+    assert again.stdout == offline.stdout == first.stdout
+    assert b"resolved" not in again.stderr and cache.read_bytes() == written
 
 
 def test_an_unreachable_registry_is_reported_and_the_image_stays_unknown(tmp_path):

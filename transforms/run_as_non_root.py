@@ -1,5 +1,6 @@
 """run-as-non-root: the kubelet refuses to start a container as UID 0."""
 
+import re
 from dataclasses import dataclass
 
 from hardener.context import PodContext
@@ -30,7 +31,13 @@ class RunAsNonRoot(Transform):
     Sets `securityContext.runAsNonRoot: true` on the pod, unless every
     container already sets it, and sets it to `true` on any container that
     says `runAsNonRoot: false` (a container's value wins over the pod's).
-    Opt-in: with the parameters `run_as_user` / `run_as_group` (for example
+    What hardener knows about a container's image (`hardener.images`: a
+    shipped table, the profile's `images:`, `--resolve-images`) decides the
+    rest, as the kubelet would: a numeric non-root user makes the change safe;
+    a root or named user with a known UID gets that `runAsUser` in the
+    container (nginx: 101); one without is reported instead, and
+    `runAsNonRoot` is not set, because the kubelet would refuse to start it.
+    So is a container that runs as `runAsUser: 0`. Opt-in: with the parameters `run_as_user` / `run_as_group` (for example
     65532), the pod also gets that numeric `runAsUser` / `runAsGroup` where
     neither the pod nor every container sets one, so that images whose user
     is a name (or root) still start; those records say "may break".
@@ -61,15 +68,20 @@ class RunAsNonRoot(Transform):
       containers:
       - name: web
         image: nginx
+        securityContext:
+          runAsUser: 101
       securityContext:
         runAsNonRoot: true
     ```
 
     ## Fix safety
-    May break: an image whose user is root, or a non-numeric user name, is
-    refused by the kubelet (`CreateContainerConfigError`). Use an image built
-    to run as a non-root user, or set a numeric `runAsUser` (for example
-    65532) that the image supports.
+    May break: an image hardener does not know whose user is root, or a
+    non-numeric user name, is refused by the kubelet
+    (`CreateContainerConfigError`). Use an image built to run as a non-root
+    user, set a numeric `runAsUser` (for example 65532) that the image
+    supports, or let `--resolve-images` read the image's user. A UID from the
+    image table must suit the workload's configuration (nginx as 101 cannot
+    bind port 80 on most runtimes).
     """
 
     id = "run-as-non-root"
@@ -95,8 +107,7 @@ class RunAsNonRoot(Transform):
         if refused:
             for container, verdict in refused:
                 pod.finding(
-                    f"runAsNonRoot not set: {verdict.reason} in container {container.name}, so the kubelet would refuse "
-                    "to start it (CreateContainerConfigError)",
+                    f"runAsNonRoot not set: container {container.name} {verdict.reason}",
                     ("securityContext", "runAsNonRoot"), container, guidance=verdict.guidance,
                 )
             return
@@ -138,6 +149,16 @@ class RunAsNonRoot(Transform):
                 )
 
 
+_ROOT_COMMAND = re.compile(
+    r"(?:^|[\s;&|(/'\"])(chown|chgrp|apt-get|apt|apk|yum|dnf|microdnf|setcap|mount|iptables|sysctl|useradd|groupadd|adduser|addgroup)(?=$|[\s;&|)'\"])"
+)
+"""Commands that need root: an image's non-root UID from the table would break them."""
+
+
+def _strings(value) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 @dataclass(frozen=True)
 class _UserVerdict:
     """What the kubelet will make of ``runAsNonRoot`` for one container, as far as hardener knows."""
@@ -160,20 +181,33 @@ def _user_verdict(pod: PodContext, container, profile_uid: int | None) -> _UserV
     if isinstance(uid, int) and not isinstance(uid, bool):
         if uid != 0:
             return _UserVerdict(known=True)
-        return _UserVerdict(refused=True, reason="it runs as UID 0 (runAsUser: 0)",
+        return _UserVerdict(refused=True, reason="runs as UID 0 (runAsUser: 0), which the kubelet refuses with it (CreateContainerConfigError)",
                             guidance="Remove runAsUser: 0 (run-as-non-zero-user does, with --unsafe-fixes) or set a non-zero UID the image supports.")
     image = container.get("image")
     facts = pod.images.lookup(image)
     if facts is None:
         return _UserVerdict()
-    said = f"image {image} {facts.describe_user()}" + (f" ({facts.note})" if facts.note else "")
-    source = f" Source: {facts.source}."
+    known = f"Image {image}: {facts.note}. " if facts.note else ""
+    source = f"Source: {facts.source}."
     if facts.user_kind == "numeric":
-        return _UserVerdict(known=True, guidance=f"Image {image} runs as UID {facts.uid}: the kubelet accepts runAsNonRoot.{source}")
+        return _UserVerdict(known=True, guidance=f"Image {image} runs as UID {facts.uid}: the kubelet accepts runAsNonRoot. {source}")
+    command = " ".join(_strings(container.get("command")) + _strings(container.get("args")))
+    root_command = _ROOT_COMMAND.search(command)
+    if facts.run_as_user is not None and root_command:
+        return _UserVerdict(
+            refused=True,
+            reason=f"runs image {image}, which {facts.describe_user()}, and its command runs {root_command.group(1)}, which needs root",
+            guidance=f"{known}Run the step that needs root where the profile exempts it, or give it a UID that owns what it changes. {source}",
+        )
     if facts.run_as_user is not None:
-        reason = f"image {image} {facts.describe_user()}; it works as UID {facts.run_as_user}"
-        return _UserVerdict(known=True, run_as_user=facts.run_as_user, reason=reason,
-                            guidance=f"Check that {said} works as UID {facts.run_as_user} with this configuration.{source}")
-    return _UserVerdict(refused=True, reason=said[0].lower() + said[1:] if said else said,
-                        guidance=f"Set runAsUser to a UID the image supports (and make what it writes writable by it), "
-                                 f"or use an image built to run as a non-root numeric user.{source}")
+        return _UserVerdict(
+            known=True, run_as_user=facts.run_as_user,
+            reason=f"image {image} {facts.describe_user()}; it works as UID {facts.run_as_user}",
+            guidance=f"{known}Check that it works as UID {facts.run_as_user} in this configuration. {source}",
+        )
+    return _UserVerdict(
+        refused=True,
+        reason=f"runs image {image}, which {facts.describe_user()}, and hardener knows no UID it works as; the kubelet refuses that (CreateContainerConfigError)",
+        guidance=f"{known}Set runAsUser to a UID the image supports (and make what it writes writable by it), "
+                 f"or use an image built to run as a non-root numeric user. {source}",
+    )
