@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from hardener.context import Container, PodContext
-from hardener.model import yaml_text
+from hardener.model import WARNING, yaml_text
 from hardener.transform import MAY_BREAK, Transform
 
 from .references import azure, cis, nsa
@@ -115,8 +115,11 @@ class ReadOnlyRootFilesystem(Transform):
     def _mount_writable_paths(self, pod: PodContext, containers: list[Container]) -> None:
         """One emptyDir per writable path, mounted in each container that needs it and has nothing there."""
         wanted: dict[str, list[Container]] = {}
+        known = []
         for container in containers:
             facts = pod.images.lookup(container.get("image"))
+            if facts is not None and facts.writable:
+                known.append(f"image {container.get('image')} writes {', '.join(facts.writable)} (source: {facts.source})")
             for path in dict.fromkeys(self.params.writable_paths + (facts.writable if facts else ())):
                 if not _covered(container, path):
                     wanted.setdefault(path, []).append(container)
@@ -124,7 +127,7 @@ class ReadOnlyRootFilesystem(Transform):
             return
         problem = _cannot_mount(pod, [c for users in wanted.values() for c in users])
         if problem:
-            pod.finding(f"Writable paths for the read-only root filesystem not mounted: {problem}", ("volumes",))
+            pod.finding(f"Writable paths for the read-only root filesystem not mounted: {problem}", ("volumes",), severity=WARNING)
             return
         taken = {v.get("name") for v in pod.get("volumes") or () if isinstance(v, dict)}
         plan = []
@@ -138,7 +141,9 @@ class ReadOnlyRootFilesystem(Transform):
                 paths_of.setdefault(container.name, []).append(path)
         where = "; ".join(f"{', '.join(paths)} in container {name}" for name, paths in paths_of.items())
         message = f"Mount writable emptyDir volumes for the read-only root filesystem: {where}"
-        with pod.one_change(message, [{"name": name, "emptyDir": {}} for _path, name, _users in plan]):
+        guidance = "; ".join(known) + ". " if known else ""
+        guidance += "An emptyDir hides what the image has at its path; mount one at any other path the app writes."
+        with pod.one_change(message, [{"name": name, "emptyDir": {}} for _path, name, _users in plan], guidance=guidance):
             for path, name, users in plan:
                 pod.append(("volumes",), {"name": name, "emptyDir": {}}, message)
                 for container in users:
