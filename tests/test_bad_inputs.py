@@ -22,8 +22,10 @@ from hardener.yamlnodes import MAX_DEPTH, compose, to_data
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: x\n"
 DEPLOY = (
     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n"
-    "      containers:\n      - name: web\n        image: nginx\n"
+    "      containers:\n      - name: web\n        image: registry.example.com/web:1\n"
 )
+EVERY_CHANGE = 7
+"""What a bare pod gets from the default profile: the five settings, seccomp, and a writable /tmp volume."""
 
 
 def _bomb(levels: int) -> str:
@@ -157,7 +159,7 @@ def test_unrendered_template_is_reported_as_skipped():
 
 def test_small_alias_tree_in_a_pod_is_hardened_without_expanding():
     result = harden_bytes(_bomb(5).encode())  # 100,000 leaves: under the bound
-    assert len(result.changes) == 6
+    assert len(result.changes) == EVERY_CHANGE
     assert "a: &a [x,x,x,x,x,x,x,x,x,x]\n" in result.output and "e: &e [*d,*d" in result.output
 
 
@@ -171,7 +173,7 @@ def test_multi_megabyte_scalar_survives():
     big = "x" * 5_000_000
     data = (POD + f"    env:\n    - name: BIG\n      value: {big}\n").encode()
     result = harden_bytes(data)
-    assert len(result.changes) == 6 and result.output.count(big) == 1
+    assert len(result.changes) == EVERY_CHANGE and result.output.count(big) == 1
     assert result.output.startswith(POD)
 
 
@@ -190,7 +192,7 @@ def test_language_tags_are_never_constructed(tmp_path, tag):
     text = POD + "    args:\n    - " + tag.format(marker=marker) + "\n"
     result = harden_bytes(text.encode())
     assert not marker.exists()
-    assert len(result.changes) == 6 and tag.format(marker=marker) in result.output
+    assert len(result.changes) == EVERY_CHANGE and tag.format(marker=marker) in result.output
     # The data view reads the tag as the text it is.
     data = to_data(compose(text)).data
     assert not marker.exists() and isinstance(data["spec"]["containers"][0]["args"][0], (str, list, dict))
@@ -202,16 +204,16 @@ def test_language_tags_are_never_constructed(tmp_path, tag):
 )
 def test_every_spelling_of_a_workload_kind_is_hardened(spelling):
     result = harden_bytes(POD.replace("kind: Pod", spelling).encode())
-    assert len(result.changes) == 6
+    assert len(result.changes) == EVERY_CHANGE
 
 
 def test_complex_and_non_string_keys_do_not_break_the_pod():
     text = POD + "  ? [a, [b, {c: d}]]\n  : 1\n  1: one\n  true: yes\n"
     result = harden_bytes(text.encode())
-    assert len(result.changes) == 6
+    assert len(result.changes) == EVERY_CHANGE
     assert result.output.endswith(
         "  ? [a, [b, {c: d}]]\n  : 1\n  1: one\n  true: yes\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n"
-        "  automountServiceAccountToken: false\n"
+        "  volumes:\n  - {name: tmp, emptyDir: {}}\n  automountServiceAccountToken: false\n"
     )
 
 
@@ -264,7 +266,7 @@ def test_wrong_shapes_are_reported_and_the_rest_is_hardened(tmp_path, name):
     unreadable = fragment is not None and "is missing" not in fragment
     assert code == (EXIT_GATE_FAILED if unreadable else EXIT_OK), err
     first, second = result.output.split("---\n", 1)
-    assert len([r for r in result.changes if r.document == 1]) == 6  # the Deployment after it is hardened
+    assert len([r for r in result.changes if r.document == 1]) == EVERY_CHANGE  # the Deployment after it is hardened
     assert second.startswith(DEPLOY)
     assert out == result.output_bytes
     if fragment is not None:

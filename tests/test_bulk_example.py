@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.hosts import HostUnavailable, helm_binary
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "bulk"
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hardener.cli", *args], cwd=cwd, capture_output=True, check=False)
+def run(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hardener.cli", *args], cwd=cwd, capture_output=True, check=False, env=env)
+
+
+def with_helm() -> dict:
+    """--chart-values proves its edits with the real helm (HELM_BIN), fetched like every host binary."""
+    try:
+        return {**os.environ, "HELM_BIN": str(helm_binary(3))}
+    except HostUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 def copy_as_git_repository(tmp_path: Path) -> Path:
@@ -29,7 +42,7 @@ def test_the_example_diff_and_report_are_current(tmp_path):
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout == (EXAMPLE / "remediation.diff").read_bytes()
     assert report.read_bytes() == (EXAMPLE / "pr-body.md").read_bytes()
-    chart = run("fix", "--diff", "--chart-values", "charts", cwd=repo)
+    chart = run("fix", "--diff", "--chart-values", "charts", cwd=repo, env=with_helm())
     assert chart.returncode == 0, chart.stderr.decode()
     assert chart.stdout == (EXAMPLE / "chart-values.diff").read_bytes()
 

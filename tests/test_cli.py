@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
-POD = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: nginx\n"
+POD = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: registry.example.com/web:1\n"
 HARDENED_POD = (
-    b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: nginx\n"
+    b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: registry.example.com/web:1\n"
     b"    securityContext:\n      allowPrivilegeEscalation: false\n      readOnlyRootFilesystem: true\n"
     b"      capabilities:\n        drop:\n        - ALL\n"
+    b"    volumeMounts:\n    - {name: tmp, mountPath: /tmp}\n"
     b"  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n"
+    b"  volumes:\n  - {name: tmp, emptyDir: {}}\n"
     b"  automountServiceAccountToken: false\n"
 )
 BROKEN = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: 'web\n"
@@ -52,7 +54,7 @@ def test_check_exits_1_and_says_what_would_change(tmp_path):
     path.write_bytes(POD)
     result = hardener("check", str(path))
     assert result.returncode == 1
-    assert f"would harden {path} (6 changes)".encode() in result.stderr
+    assert f"would harden {path} (7 changes)".encode() in result.stderr
     assert f"{path}:7:5: no-privilege-escalation fix: Set allowPrivilegeEscalation to false in container web (Pod web)\n".encode() in result.stdout
     assert path.read_bytes() == POD
     assert hardener("fix", "--check", str(path)).returncode == 1
@@ -89,7 +91,7 @@ def test_diff_is_a_unified_diff_of_the_edits(tmp_path):
     (tmp_path / "pod.yaml").write_bytes(POD)
     result = hardener("fix", "--diff", "pod.yaml", cwd=tmp_path)
     assert result.returncode == 0
-    assert result.stdout.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ -6,3 +6,14 @@\n")
+    assert result.stdout.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ -6,3 +6,18 @@\n")
     assert b"+      allowPrivilegeEscalation: false\n" in result.stdout
     assert (tmp_path / "pod.yaml").read_bytes() == POD
 

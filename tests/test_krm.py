@@ -88,7 +88,7 @@ def test_items_are_hardened_in_place_and_every_other_byte_survives():
         if "readOnlyRootFilesystem: true}" in line:
             continue  # the one flow mapping that gained entries
         assert any(candidate == line for candidate in lines), f"lost or moved: {line!r}"
-    assert "securityContext: {readOnlyRootFilesystem: true, allowPrivilegeEscalation: false," in body
+    assert "securityContext: {readOnlyRootFilesystem: true, runAsUser: 101, allowPrivilegeEscalation: false," in body
     data = load(out)
     web, service = data["items"]
     assert web["spec"]["template"]["spec"]["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}

@@ -40,10 +40,10 @@ def test_check_supports_every_format_and_exits_1_when_something_would_change(fmt
     lines = result.stdout.decode().splitlines()  # check's own diagnostics, one per change and finding
     assert len(lines) == len(expected.changes) + len(expected.findings) and all(line.startswith("pod.yaml:") for line in lines)
     # the report went to the file, not here
-    assert result.stderr == b"would harden pod.yaml (6 changes)\nhardener: failed (--fail-on changes): 6 changes\n"
+    assert result.stderr == b"would harden pod.yaml (7 changes)\nhardener: failed (--fail-on changes): 7 changes\n"
     report = (tmp_path / "report.out").read_text(encoding="utf-8")
     if fmt == "json":
-        assert len(json.loads(report)["changes"]) == len(expected.changes) == 6
+        assert len(json.loads(report)["changes"]) == len(expected.changes) == 7
         assert len(json.loads(report)["findings"]) == len(expected.findings)
     elif fmt == "sarif":
         results = json.loads(report)["runs"][0]["results"]
@@ -98,7 +98,7 @@ metadata:
 spec:
   containers:
   - name: web
-    image: nginx
+    image: registry.example.com/web:1
     securityContext:
       capabilities:
         add:
@@ -157,7 +157,8 @@ def test_json_report_of_a_real_stream_on_stdin_leaves_stdout_identical_to_the_ap
     data = path.read_bytes()
     expected = harden_bytes(data)
     result = hardener("fix", "--report", "json", stdin=data)
-    assert (result.returncode, result.stdout) == (0, expected.output_bytes)
+    failed = any(r.is_error for r in expected.findings)  # a finding the fix cannot settle fails the gate
+    assert (result.returncode, result.stdout) == (1 if failed else 0, expected.output_bytes)
     assert len(json.loads(result.stderr)["changes"]) == len(expected.changes) > 5
 
 
@@ -233,7 +234,7 @@ def test_diff_in_a_pipe_is_never_coloured_and_keeps_crlf(tmp_path):
     )
     assert result.returncode == 0 and b"\x1b" not in result.stdout
     assert b"+      allowPrivilegeEscalation: false\r\n" in result.stdout
-    assert result.stdout.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ -6,3 +6,14 @@\n")
+    assert result.stdout.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ -6,3 +6,18 @@\n")
 
 
 # Lazy imports --------------------------------------------------------------
