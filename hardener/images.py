@@ -142,7 +142,15 @@ class ImageFacts:
 
 @dataclass(frozen=True)
 class ImageTable:
-    """Facts by image; later entries win, and an entry with a tag wins over one for the whole repository."""
+    """Facts by image, from entries that add up.
+
+    Every entry that matches a reference contributes, the more specific
+    (an exact reference over a tag glob over a whole repository) and, among
+    equals, the later (a profile's over the shipped table, the cache's over
+    both) winning field by field; a field an entry leaves out does not erase
+    what another said. So a resolved ``user`` for ``nginx:1.25`` keeps the
+    table's UID and writable paths for every nginx image.
+    """
 
     entries: tuple[ImageFacts, ...] = ()
 
@@ -151,13 +159,21 @@ class ImageTable:
         if reference is None:
             return None
         exact = str(reference)
-        best: ImageFacts | None = None
-        for entry in self.entries:
-            if entry.image == exact:
-                best = entry  # a resolved reference, tag for tag
-            elif entry.matches(reference) and (best is None or best.image != exact):
-                best = entry
-        return best
+        matches = [entry for entry in self.entries if entry.image == exact or entry.matches(reference)]
+        matches.sort(key=lambda entry: 2 if entry.image == exact else 1 if ":" in entry.image.rsplit("/", 1)[-1] else 0)
+        if not matches:
+            return None
+        facts = matches[0]
+        for entry in matches[1:]:
+            facts = ImageFacts(
+                image=entry.image,
+                user=entry.user,
+                source=facts.source if entry.source == facts.source else f"{facts.source}; {entry.source}",
+                run_as_user=entry.run_as_user if entry.run_as_user is not None else facts.run_as_user,
+                writable=entry.writable or facts.writable,
+                note=entry.note or facts.note,
+            )
+        return facts
 
     def extended(self, entries: Iterable[ImageFacts]) -> "ImageTable":
         return ImageTable(self.entries + tuple(entries))

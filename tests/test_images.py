@@ -49,7 +49,7 @@ def test_tag_globs_and_exact_references():
     assert table.lookup("gcr.io/distroless/static-debian12:debug-nonroot").uid == 65532
     assert table.lookup("gcr.io/distroless/static-debian12:latest") is None
     assert table.lookup("registry.example.com/app:1").source == "whole repository"
-    assert table.lookup("registry.example.com/app:2").source == "resolved"
+    assert table.lookup("registry.example.com/app:2").source == "whole repository; resolved"  # both said something
 
 
 @pytest.mark.parametrize(
@@ -93,3 +93,12 @@ def test_bad_entries_name_the_profile_and_the_entry(tmp_path, entry, error):
     with pytest.raises(ProfileError) as exc:
         load_profile(str(profile))
     assert str(exc.value) == f"{profile}: {error}"
+
+
+def test_entries_add_up_field_by_field_the_more_specific_winning():
+    table = shipped_table().extended((ImageFacts("docker.io/library/nginx:1.25", "", "docker.io: manifest sha256:abc"),))
+    nginx = table.lookup("nginx:1.25")
+    assert (nginx.user, nginx.run_as_user, nginx.writable) == ("", 101, ("/var/cache/nginx", "/var/run"))
+    assert nginx.source.endswith("; docker.io: manifest sha256:abc")
+    retagged = table.extended((ImageFacts("docker.io/library/nginx:1.25", "101", "our mirror"),)).lookup("nginx:1.25")
+    assert (retagged.user_kind, retagged.run_as_user) == ("numeric", 101)
