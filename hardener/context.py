@@ -171,8 +171,14 @@ class PodContext:
         parent[full[-1]] = value
         return self._record_edit(Edit("set", self._input_path(full), value), message, before, value, container, unsafe=explicit)
 
-    def append(self, path: Path, value: Any, message: str, container: Container | None = None) -> bool:
-        """Add ``value`` to the list at ``path``, creating the list when it is missing."""
+    def append(self, path: Path, value: Any, message: str, container: Container | None = None, **explained: str | None) -> bool:
+        """Add ``value`` to the list at ``path``, creating the list when it is missing (``guidance`` as for ``set``)."""
+        if not self._append(path, value, message, container):
+            return False
+        self._explain(self.records[-1], **explained)
+        return True
+
+    def _append(self, path: Path, value: Any, message: str, container: Container | None) -> bool:
         full = self._full_path(path, container)
         parent = self._parent_for_edit(full, message, container)
         if parent is None:

@@ -26,6 +26,10 @@ HOOK_ANNOTATION = "helm.sh/hook"
 
 _CLIENT_IMAGE = re.compile(r"(?:^|[-_.])(kubectl|helm)(?:$|[-_.])")
 """An image whose repository's last component is a Kubernetes client: bitnami/kubectl, alpine/helm, dtzar/helm-kubectl."""
+_ROOT_COMMAND = re.compile(
+    r"(?:^|[\s;&|(/'\"])(chown|chgrp|apt-get|apt|apk|yum|dnf|microdnf|setcap|mount|iptables|sysctl|useradd|groupadd|adduser|addgroup)(?=$|[\s;&|)'\"])"
+)
+"""Commands that need root's powers: a non-root UID, or no capabilities, breaks them."""
 _CLIENT_COMMAND = re.compile(r"(?:^|[\s/;&|'\"(`])(kubectl|helm)(?:$|[\s;&|'\")`])|(kubernetes\.default\b|KUBERNETES_SERVICE_HOST)")
 """A command line that runs kubectl or helm, or talks to the API server's in-cluster address."""
 
@@ -57,6 +61,13 @@ def hook_of(pod: PodContext) -> str | None:
     """The ``helm.sh/hook`` events of the object that owns the pod (``pre-install,pre-upgrade``), if any."""
     value = lookup(pod.object, ("metadata", "annotations", HOOK_ANNOTATION))
     return value if isinstance(value, str) and value else None
+
+
+def root_command(container) -> str | None:
+    """The command a container runs that needs root (``chown``, a package install), if any."""
+    words = [word for field in ("command", "args") for word in _strings(container.get(field))]
+    match = _ROOT_COMMAND.search(" ".join(words))
+    return match.group(1) if match else None
 
 
 def _client_containers(pod: PodContext) -> list[str]:

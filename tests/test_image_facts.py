@@ -61,3 +61,13 @@ def test_the_json_report_carries_the_records_own_safety_and_guidance():
     assert "cannot bind port 80" in uid["guidance"] and "github.com/nginxinc/docker-nginx" in uid["guidance"]
     mounts = next(c for c in report["changes"] if c["transform"] == "read-only-root-filesystem" and "emptyDir" in c["message"])
     assert mounts["guidance"].startswith("image nginx:1.25 writes /var/cache/nginx, /var/run (source: https://github.com/nginxinc/")
+
+
+def test_a_command_that_needs_root_is_named_where_capabilities_are_dropped():
+    text = pod("registry.example.com/tools:1", "fix-perms").replace(
+        "    image: registry.example.com/tools:1\n", '    image: registry.example.com/tools:1\n    command: ["sh", "-c", "chown -R 1000 /data"]\n'
+    )
+    (change,) = records(harden(text), "drop-all-capabilities")
+    assert change.guidance.startswith("Container fix-perms runs chown, which needs a capability ALL removes (CHOWN,")
+    (plain,) = records(harden(pod("registry.example.com/tools:1")), "drop-all-capabilities")
+    assert plain.guidance is None

@@ -1,6 +1,7 @@
 """drop-all-capabilities: containers start with no Linux capabilities."""
 
 from hardener.context import PodContext
+from hardener.evidence import root_command
 from hardener.transform import MAY_BREAK, Transform
 
 from .references import azure, cis, nsa, pss
@@ -84,9 +85,13 @@ class DropAllCapabilities(Transform):
                     container,
                 )
                 continue
+            needs = root_command(container)
             pod.append(
                 ("securityContext", "capabilities", "drop"),
                 "ALL",
                 f"Add ALL to capabilities.drop in container {container.name}",
                 container,
+                guidance=f"Container {container.name} runs {needs}, which needs a capability ALL removes (CHOWN, "
+                "DAC_OVERRIDE, FOWNER, SETUID); exempt it from drop-all-capabilities, or do that step where the "
+                "profile allows it." if needs else None,
             )

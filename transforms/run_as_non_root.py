@@ -1,9 +1,9 @@
 """run-as-non-root: the kubelet refuses to start a container as UID 0."""
 
-import re
 from dataclasses import dataclass
 
 from hardener.context import PodContext
+from hardener.evidence import root_command
 from hardener.model import yaml_text
 from hardener.transform import MAY_BREAK, SAFE, Transform
 
@@ -149,16 +149,6 @@ class RunAsNonRoot(Transform):
                 )
 
 
-_ROOT_COMMAND = re.compile(
-    r"(?:^|[\s;&|(/'\"])(chown|chgrp|apt-get|apt|apk|yum|dnf|microdnf|setcap|mount|iptables|sysctl|useradd|groupadd|adduser|addgroup)(?=$|[\s;&|)'\"])"
-)
-"""Commands that need root: an image's non-root UID from the table would break them."""
-
-
-def _strings(value) -> list[str]:
-    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
-
-
 @dataclass(frozen=True)
 class _UserVerdict:
     """What the kubelet will make of ``runAsNonRoot`` for one container, as far as hardener knows."""
@@ -191,12 +181,11 @@ def _user_verdict(pod: PodContext, container, profile_uid: int | None) -> _UserV
     source = f"Source: {facts.source}."
     if facts.user_kind == "numeric":
         return _UserVerdict(known=True, guidance=f"Image {image} runs as UID {facts.uid}: the kubelet accepts runAsNonRoot. {source}")
-    command = " ".join(_strings(container.get("command")) + _strings(container.get("args")))
-    root_command = _ROOT_COMMAND.search(command)
-    if facts.run_as_user is not None and root_command:
+    needs_root = root_command(container)
+    if facts.run_as_user is not None and needs_root:
         return _UserVerdict(
             refused=True,
-            reason=f"runs image {image}, which {facts.describe_user()}, and its command runs {root_command.group(1)}, which needs root",
+            reason=f"runs image {image}, which {facts.describe_user()}, and its command runs {needs_root}, which needs root",
             guidance=f"{known}Run the step that needs root where the profile exempts it, or give it a UID that owns what it changes. {source}",
         )
     if facts.run_as_user is not None:
