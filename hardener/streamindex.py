@@ -133,9 +133,17 @@ def _subject_account(subject: dict, binding_namespace: str | None) -> Key | None
     return None
 
 
+_MAYBE = ("ServiceAccount", "Binding", "List", "*", "\\")
+"""Substrings one of which any spelling of an indexed kind contains (an alias ``*k``, an escape, a List)."""
+
+
 def wants_indexing(text: str) -> bool:
-    """The cheap look that decides whether a document is read for the index at all."""
-    return mentions_kind(text, INDEXED_KINDS)
+    """The cheap look that decides whether a document is read for the index at all.
+
+    Every document of a stream passes here before hardening starts, so the
+    kind regex runs only where a plain substring search says it may match.
+    """
+    return any(marker in text for marker in _MAYBE) and mentions_kind(text, INDEXED_KINDS)
 
 
 def index_document(index: StreamIndex, chunk: Chunk, file: str) -> None:
