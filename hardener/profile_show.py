@@ -14,6 +14,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from hardener.images import shipped_table
 from hardener.kinds import as_data as kinds_data
 from hardener.profile import Profile, load_profile, shipped_profiles
 
@@ -70,7 +71,7 @@ def _plain(value: Any) -> Any:
 
 def resolved_data(profile: Profile) -> dict:
     """The profile as data, ``extends:`` resolved and every parameter at its effective value."""
-    return {
+    data = {
         "name": profile.name,
         "description": profile.description,
         "unsafe-fixes": _unsafe_fixes(profile),
@@ -78,6 +79,10 @@ def resolved_data(profile: Profile) -> dict:
         "exemptions": profile.exemptions.as_data(),
         "kinds": kinds_data(profile.kinds),
     }
+    added = profile.images.entries[len(shipped_table().entries):]
+    if added:  # the images the profile knows beyond the shipped table (hardener/images.yaml)
+        data["images"] = [entry.to_entry() for entry in added]
+    return data
 
 
 def _unsafe_fixes(profile: Profile) -> bool | list[str]:

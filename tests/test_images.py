@@ -102,3 +102,15 @@ def test_entries_add_up_field_by_field_the_more_specific_winning():
     assert nginx.source.endswith("; docker.io: manifest sha256:abc")
     retagged = table.extended((ImageFacts("docker.io/library/nginx:1.25", "101", "our mirror"),)).lookup("nginx:1.25")
     assert (retagged.user_kind, retagged.run_as_user) == ("numeric", 101)
+
+
+def test_profiles_show_lists_the_images_a_profile_adds(tmp_path):
+    import subprocess
+    import sys
+
+    profile = tmp_path / "team.yaml"
+    profile.write_text("extends: restricted\nimages:\n  - {image: registry.example.com/app, user: '10001', source: our Containerfile}\n")
+    shown = subprocess.run([sys.executable, "-m", "hardener", "profiles", "show", str(profile)], capture_output=True, text=True).stdout
+    assert shown.endswith("images:\n- image: registry.example.com/app\n  user: '10001'\n  source: our Containerfile\n")
+    restricted = subprocess.run([sys.executable, "-m", "hardener", "profiles", "show", "restricted"], capture_output=True, text=True).stdout
+    assert "images:" not in restricted  # the shipped table is hardener's, not the profile's
