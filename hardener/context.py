@@ -248,6 +248,7 @@ class PodContext:
             return
         del self.records[start:]
         self._record(CHANGE, message, made[0].path, None, after, None, made[0].edit)
+        self.records[-1].container = made[0].container
         self._explain(self.records[-1], **explained)
 
     def add_document(self, data: dict, message: str) -> None:

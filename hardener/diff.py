@@ -286,18 +286,19 @@ def _count(text: str) -> int:
 
 
 def _explain(records: list[Record], at: bool = False) -> list[str]:
-    """One header per record, and why (and what may break) once per transform."""
+    """One header per record; why once per transform, and what may break once per distinct guidance."""
     out: list[str] = []
     explained: set[str] = set()
+    warned: set[str] = set()
     for record in records:
         where = f"line {record.line}: " if at and record.line else ""
         out.append(f"{MARK}{where}{describe(record)}\n")
         info = transform_info(record.transform)
-        if info.id in explained:
-            continue
-        explained.add(info.id)
-        out.append(f"{DETAIL}why: {info.rationale}\n")
-        if may_break(record):
+        if info.id not in explained:
+            explained.add(info.id)
+            out.append(f"{DETAIL}why: {info.rationale}\n")
+        if may_break(record) and guidance(record) not in warned:  # a record's own guidance is said too
+            warned.add(guidance(record))
             out.append(f"{DETAIL}may break: {guidance(record)}\n")
     return out
 

@@ -24,8 +24,8 @@ DEPLOY = (
     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n"
     "      containers:\n      - name: web\n        image: registry.example.com/web:1\n"
 )
-EVERY_CHANGE = 7
-"""What a bare pod gets from the default profile: the five settings, seccomp, and a writable /tmp volume."""
+EVERY_CHANGE = 8
+"""What a bare pod gets from the default profile: the five settings, seccomp, a writable /tmp mount and its volume."""
 
 
 def _bomb(levels: int) -> str:

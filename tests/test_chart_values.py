@@ -197,11 +197,12 @@ def test_container_fields_with_no_key_to_carry_them_are_refused_with_what_helm_s
     assert invalid_security_fields(rendered(helm, web)) == []
     report = result.stderr.decode()
     assert (
-        "web/values.yaml: finding: [read-only-root-filesystem] Not set in the chart's values: no values key is proven to set "
+        "web/values.yaml: read-only-root-filesystem error: Not set in the chart's values: no values key is proven to set "
         "readOnlyRootFilesystem: true where it is valid (securityContext: web/templates/deployment.yaml renders it at "
         "spec.template.spec.securityContext.readOnlyRootFilesystem: V1PodSecurityContext has no field 'readOnlyRootFilesystem')"
     ) in report
-    assert "[drop-all-capabilities] Not set in the chart's values: no values key is proven to set capabilities.drop: [ALL]" in report
+    assert "drop-all-capabilities error: Not set in the chart's values: no values key is proven to set capabilities.drop: [ALL]" in report
+    assert result.returncode == 1  # the chart's defaults still miss three settings: the gate fails
 
 
 def test_the_token_setting_goes_to_the_key_the_templates_read_not_a_lookalike(helm, tmp_path):
@@ -217,4 +218,5 @@ def test_without_helm_the_values_are_not_edited_and_a_finding_says_why(tmp_path)
     web = chart(tmp_path, "securityContext: {}\n", {"deployment.yaml": DEPLOYMENT})
     result = hardener("fix", "-w", "--chart-values", "--report", "text", ".", cwd=tmp_path, helm=tmp_path / "no-helm")
     assert (web / "values.yaml").read_text() == "securityContext: {}\n"
-    assert "web/values.yaml: finding: values.yaml not edited: proving where a value lands needs helm (set HELM_BIN or put helm on the PATH)" in result.stderr.decode()
+    assert "web/values.yaml: hardener error: values.yaml not edited: proving where a value lands needs helm (set HELM_BIN or put helm on the PATH)" in result.stderr.decode()
+    assert result.returncode == 1

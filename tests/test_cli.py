@@ -54,7 +54,7 @@ def test_check_exits_1_and_says_what_would_change(tmp_path):
     path.write_bytes(POD)
     result = hardener("check", str(path))
     assert result.returncode == 1
-    assert f"would harden {path} (7 changes)".encode() in result.stderr
+    assert f"would harden {path} (8 changes)".encode() in result.stderr
     assert f"{path}:7:5: no-privilege-escalation fix: Set allowPrivilegeEscalation to false in container web (Pod web)\n".encode() in result.stdout
     assert path.read_bytes() == POD
     assert hardener("fix", "--check", str(path)).returncode == 1

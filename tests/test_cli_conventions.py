@@ -21,8 +21,8 @@ from tests.test_cli import HARDENED_POD, POD, hardener
 
 # Fully hardened, and still not safe: the node's container runtime socket.
 DOCKER_SOCKET_POD = HARDENED_POD.replace(
-    b"  automountServiceAccountToken: false\n",
-    b"  automountServiceAccountToken: false\n  volumes:\n  - name: docker\n    hostPath:\n      path: /var/run/docker.sock\n",
+    b"  - {name: tmp, emptyDir: {}}\n",
+    b"  - {name: tmp, emptyDir: {}}\n  - name: docker\n    hostPath:\n      path: /var/run/docker.sock\n",
 )
 
 
@@ -131,7 +131,7 @@ def test_output_format_github_annotates_each_change_and_finding(tmp_path):
     assert result.returncode == 1
     lines = result.stdout.decode().splitlines()
     assert "::error file=pod.yaml,line=9,title=hardener no-privilege-escalation::Set allowPrivilegeEscalation to false in container web" in lines
-    assert any(line.startswith("::error file=pod.yaml,line=21,endLine=22,title=hardener restricted-volume-types::Volume docker uses hostPath") for line in lines)
+    assert any(line.startswith("::error file=pod.yaml,line=23,endLine=24,title=hardener restricted-volume-types::Volume docker uses hostPath") for line in lines)
     bad = hardener("check", "--output-format", "xml", "pod.yaml", cwd=tmp_path)
     assert bad.returncode == 2 and b"--output-format" in bad.stderr
 

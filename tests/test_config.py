@@ -156,7 +156,7 @@ def test_report_settings_from_the_configuration_and_the_environment_wins(repo: P
     write(repo / ".hardener.yaml", "report: json\nreport-file: out/report.json\n")
     (repo / "out").mkdir()
     assert invoke("fix", "-", stdin=POD).exit_code == 0
-    assert json.loads((repo / "out" / "report.json").read_text())["summary"]["changes"] == 6
+    assert json.loads((repo / "out" / "report.json").read_text())["summary"]["changes"] == 9  # the five settings, seccomp, nginx's UID, its writable mounts and their volumes
     result = invoke("fix", "-", stdin=POD, env={"HARDENER_REPORT_FILE": str(repo / "helm.txt")})
     assert result.exit_code == 0
     assert (repo / "helm.txt").read_text().startswith("<stdin>:"), "the environment's file, in the format its name says"

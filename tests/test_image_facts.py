@@ -59,8 +59,8 @@ def test_the_json_report_carries_the_records_own_safety_and_guidance():
     report = json.loads(result.stderr)
     uid = next(c for c in report["changes"] if c["transform"] == "run-as-non-root" and c["path"].endswith("runAsUser"))
     assert "cannot bind port 80" in uid["guidance"] and "github.com/nginxinc/docker-nginx" in uid["guidance"]
-    mounts = next(c for c in report["changes"] if c["transform"] == "read-only-root-filesystem" and "emptyDir" in c["message"])
-    assert mounts["guidance"].startswith("image nginx:1.25 writes /var/cache/nginx, /var/run (source: https://github.com/nginxinc/")
+    mounts = next(c for c in report["changes"] if c["transform"] == "read-only-root-filesystem" and c["message"].startswith("Mount"))
+    assert mounts["guidance"].startswith("Image nginx:1.25 writes /var/cache/nginx, /var/run (source: https://github.com/nginxinc/")
 
 
 def test_a_command_that_needs_root_is_named_where_capabilities_are_dropped():

@@ -40,17 +40,17 @@ def test_check_supports_every_format_and_exits_1_when_something_would_change(fmt
     lines = result.stdout.decode().splitlines()  # check's own diagnostics, one per change and finding
     assert len(lines) == len(expected.changes) + len(expected.findings) and all(line.startswith("pod.yaml:") for line in lines)
     # the report went to the file, not here
-    assert result.stderr == b"would harden pod.yaml (7 changes)\nhardener: failed (--fail-on changes): 7 changes\n"
+    assert result.stderr == b"would harden pod.yaml (8 changes)\nhardener: failed (--fail-on changes): 8 changes\n"
     report = (tmp_path / "report.out").read_text(encoding="utf-8")
     if fmt == "json":
-        assert len(json.loads(report)["changes"]) == len(expected.changes) == 7
+        assert len(json.loads(report)["changes"]) == len(expected.changes) == 8
         assert len(json.loads(report)["findings"]) == len(expected.findings)
     elif fmt == "sarif":
         results = json.loads(report)["runs"][0]["results"]
         assert len(results) == len(expected.changes) + len(expected.findings)
         assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {"pod.yaml"}
     elif fmt == "markdown":
-        assert "\n<details><summary><code>pod.yaml</code>: 6 fixes (4 may break)" in report and "### What to verify before merging" in report
+        assert "\n<details><summary><code>pod.yaml</code>: 8 fixes (6 may break)" in report and "### What to verify before merging" in report
     else:
         assert report.count("pod.yaml:") == len(expected.records)
     assert (tmp_path / "pod.yaml").read_bytes() == POD
@@ -148,7 +148,7 @@ def test_write_mode_with_a_markdown_report_for_a_pull_request(tmp_path):
     assert (tmp_path / "pod.yaml").read_bytes() == HARDENED_POD
     body = (tmp_path / "body.md").read_text(encoding="utf-8")
     assert body.startswith("## hardener: Kubernetes workloads hardened\n")
-    assert "| Pod `web` | ⚠️ `read-only-root-filesystem` | `web` | `securityContext.readOnlyRootFilesystem` — → `true` |" in body
+    assert "| Pod `web` | ⚠️ `read-only-root-filesystem` | `web`, (pod) | `securityContext.readOnlyRootFilesystem` — → `true` (web)<br>`volumeMounts`" in body
 
 
 def test_json_report_of_a_real_stream_on_stdin_leaves_stdout_identical_to_the_api():
@@ -216,7 +216,7 @@ def test_explain_annotates_a_piped_diff_without_colour(tmp_path):
         [sys.executable, "-m", "hardener.cli", "fix", "--diff", "--explain", "pod.yaml"], capture_output=True, cwd=tmp_path, env=_env()
     )
     assert result.returncode == 0 and b"\x1b" not in result.stdout
-    assert result.stdout.startswith(b"# pod.yaml: 6 fixes (4 may break), 1 warning\n--- a/pod.yaml\n")
+    assert result.stdout.startswith(b"# pod.yaml: 8 fixes (6 may break), 1 warning\n--- a/pod.yaml\n")
     assert b"\n#  ^ no-privilege-escalation fix: Set allowPrivilegeEscalation to false in container web (Pod web)\n" in result.stdout
 
 
@@ -331,7 +331,7 @@ def test_a_diff_of_a_file_with_unicode_line_separators_applies(tool, tmp_path):
     (tmp_path / "pod.yaml").write_bytes(LINE_SEPARATORS)
     fixed = hardener("fix", "pod.yaml", cwd=tmp_path).stdout
     diff = hardener("fix", "--diff", "pod.yaml", cwd=tmp_path).stdout
-    assert diff.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ -9,3 +9,14 @@\n   - name: web\n     image: nginx\n     args: [")
+    assert diff.startswith(b"--- a/pod.yaml\n+++ b/pod.yaml\n@@ -9,3 +9,23 @@\n   - name: web\n     image: nginx\n     args: [")
     applied = subprocess.run(tool, input=diff, cwd=tmp_path, capture_output=True)
     assert applied.returncode == 0, applied.stderr
     assert (tmp_path / "pod.yaml").read_bytes() == fixed

@@ -33,11 +33,12 @@ class ReadOnlyRootFilesystem(Transform):
     ## What it changes
     Sets `securityContext.readOnlyRootFilesystem: true` in every container,
     init container and ephemeral container, replacing an explicit `false`.
-    In the same change, each container it makes read-only gets an `emptyDir`
-    volume at `/tmp` (the parameter `writable_paths`) and at the paths its
-    image is known to write (nginx: `/var/cache/nginx`, `/var/run`), unless a
-    volume is already mounted there or above; the volume names do not clash
-    with the pod's. `mount_writable_paths: false` turns the mounts off.
+    With it, each container it makes read-only gets an `emptyDir` volume at
+    `/tmp` (the parameter `writable_paths`) and at the paths its image is
+    known to write (nginx: `/var/cache/nginx`, `/var/run`), unless a volume is
+    already mounted there or above: one change per container for its mounts,
+    one for the pod's new volumes, whose names do not clash with the pod's.
+    `mount_writable_paths: false` turns the mounts off.
 
     ## Why
     An attacker who gets code execution usually writes next: a web shell, a
@@ -113,41 +114,46 @@ class ReadOnlyRootFilesystem(Transform):
             self._mount_writable_paths(pod, made_read_only)
 
     def _mount_writable_paths(self, pod: PodContext, containers: list[Container]) -> None:
-        """One emptyDir per writable path, mounted in each container that needs it and has nothing there."""
-        wanted: dict[str, list[Container]] = {}
-        known = []
+        """One emptyDir per writable path, mounted in each container that needs it and has nothing there.
+
+        Each container's mounts are one change, and the pod's new volumes one
+        more: every place the text changes has its record (a reviewer reads
+        each where it is), and none of them is half of an edit.
+        """
+        wanted: dict[str, list[str]] = {}  # container name -> paths
+        said: dict[str, str] = {}  # container name -> what its image is known to write
         for container in containers:
             facts = pod.images.lookup(container.get("image"))
             if facts is not None and facts.writable:
-                known.append(f"image {container.get('image')} writes {', '.join(facts.writable)} (source: {facts.source})")
-            for path in dict.fromkeys(self.params.writable_paths + (facts.writable if facts else ())):
-                if not _covered(container, path):
-                    wanted.setdefault(path, []).append(container)
+                said[container.name] = f"Image {container.get('image')} writes {', '.join(facts.writable)} (source: {facts.source}). "
+            paths = [p for p in dict.fromkeys(self.params.writable_paths + (facts.writable if facts else ())) if not _covered(container, p)]
+            if paths:
+                wanted[container.name] = paths
         if not wanted:
             return
-        problem = _cannot_mount(pod, [c for users in wanted.values() for c in users])
+        users = [c for c in containers if c.name in wanted]
+        problem = _cannot_mount(pod, users)
         if problem:
             pod.finding(f"Writable paths for the read-only root filesystem not mounted: {problem}", ("volumes",), severity=WARNING)
             return
         taken = {v.get("name") for v in pod.get("volumes") or () if isinstance(v, dict)}
-        plan = []
-        for path, users in wanted.items():
-            name = _free_name(path, taken)
-            taken.add(name)
-            plan.append((path, name, users))
-        paths_of: dict[str, list[str]] = {}
-        for path, _name, users in plan:
-            for container in users:
-                paths_of.setdefault(container.name, []).append(path)
-        where = "; ".join(f"{', '.join(paths)} in container {name}" for name, paths in paths_of.items())
-        message = f"Mount writable emptyDir volumes for the read-only root filesystem: {where}"
-        guidance = "; ".join(known) + ". " if known else ""
-        guidance += "An emptyDir hides what the image has at its path; mount one at any other path the app writes."
-        with pod.one_change(message, [{"name": name, "emptyDir": {}} for _path, name, _users in plan], guidance=guidance):
-            for path, name, users in plan:
-                pod.append(("volumes",), {"name": name, "emptyDir": {}}, message)
-                for container in users:
-                    pod.append(("volumeMounts",), {"name": name, "mountPath": path}, message, container)
+        names: dict[str, str] = {}
+        for path in dict.fromkeys(p for paths in wanted.values() for p in paths):
+            names[path] = _free_name(path, taken)
+            taken.add(names[path])
+        hides = "An emptyDir hides what the image has at its path; mount one at any other path the app writes."
+        for container in users:
+            paths = wanted[container.name]
+            message = f"Mount a writable emptyDir at {', '.join(paths)} in container {container.name}: its root filesystem is read-only"
+            mounts = [{"name": names[path], "mountPath": path} for path in paths]
+            with pod.one_change(message, mounts, guidance=said.get(container.name, "") + hides):
+                for mount in mounts:
+                    pod.append(("volumeMounts",), mount, message, container)
+        volumes = [{"name": name, "emptyDir": {}} for name in names.values()]
+        message = f"Add the emptyDir volume{'s' if len(volumes) > 1 else ''} {', '.join(names.values())} for those writable paths"
+        with pod.one_change(message, volumes, guidance=hides):
+            for volume in volumes:
+                pod.append(("volumes",), volume, message)
 
 
 def _covered(container: Container, path: str) -> bool:
