@@ -31,6 +31,8 @@ from tests.runtime.kubelet import NON_NUMERIC_USER, RUNS_AS_ROOT
 from tests.runtime.verdict import BIND_PERMISSION_DENIED, PERMISSION_DENIED, READ_ONLY_FILESYSTEM, Verdict
 
 APPS = Path(__file__).resolve().parent / "apps"
+IMAGE_CACHE = Path(__file__).resolve().parent / "hardener-images.yaml"
+"""The users of the images built here, as --resolve-images would cache them (no registry holds them)."""
 PROFILES = ("restricted", "baseline")
 """hardener's default profile, and the Pod Security Standards level most clusters enforce."""
 
@@ -89,13 +91,14 @@ def applications() -> dict[str, Path]:
 
 
 def harden(manifest: Path, profile: str) -> tuple[str, dict]:
-    """``hardener fix --no-config --profile PROFILE --report json MANIFEST``: the hardened text and the report.
+    """``hardener fix --no-config --image-cache IMAGE_CACHE --profile PROFILE --report json MANIFEST``: the output and the report.
 
     Exit 1 is accepted: ``fix`` fails its gate on error findings and still writes its output."""
     with tempfile.TemporaryDirectory(prefix="hardener-contract-") as workdir:
         report_file = Path(workdir) / "report.json"
         # --no-config: the contract measures the profile, not what a configuration file nearby sets
-        argv = [sys.executable, "-m", "hardener", "fix", "--no-config", "--profile", profile, "--report", "json"]
+        # --image-cache: what the images' registries would say, as a repository commits it (IMAGE_CACHE)
+        argv = [sys.executable, "-m", "hardener", "fix", "--no-config", "--image-cache", str(IMAGE_CACHE), "--profile", profile, "--report", "json"]
         done = subprocess.run(
             [*argv, "--report-file", str(report_file), str(manifest)], capture_output=True, text=True, check=False
         )
