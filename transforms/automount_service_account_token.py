@@ -26,7 +26,8 @@ class AutomountServiceAccountToken(Transform):
     ServiceAccount (`default` when the pod names none), that ServiceAccount
     sets `automountServiceAccountToken: true`, or a container runs `kubectl`
     or `helm` (a Helm hook that upgrades CRDs, say). Such a pod keeps its
-    token and a warning names the evidence. An explicit `true` usually means
+    token and a warning names the evidence, with or without `--unsafe-fixes`
+    (the evidence says the fix would break it). An explicit `true` usually means
     the workload calls the Kubernetes API: changing it is an unsafe fix,
     reported and applied only with `--unsafe-fixes`. With the parameter
     `service_accounts: true`, ServiceAccount objects in the stream get
