@@ -83,7 +83,7 @@ def test_a_profile_extends_the_table(tmp_path):
         ("  - {image: app, source: s}", "images: entry 1: user: required, a string (the image config's User; \"\" for root)"),
         ("  - {image: app, user: '', source: s, runAsUser: 0}", "images: entry 1: runAsUser: a non-zero UID, got 0"),
         ("  - {image: app, user: '', source: s, writable: [tmp]}", "images: entry 1: writable: a list of absolute paths"),
-        ("  - {image: app, user: '', source: s, uid: 1}", "images: entry 1: unknown key(s) uid; allowed: image, note, runAsUser, source, user, writable"),
+        ("  - {image: app, user: '', source: s, uid: 1}", "images: entry 1: unknown key uid; allowed: image, note, runAsUser, source, user, writable"),
         ("  - {image: 'Not An Image', user: '', source: s}", "images: entry 1: image: 'Not An Image' is not an image reference"),
     ],
 )
