@@ -22,5 +22,6 @@ def test_wheel_maps_transforms_and_profiles_under_hardener(tmp_path):
     assert top_level == {"hardener"}
     assert "hardener/transforms/run_as_non_root.py" in names
     assert "hardener/profiles/restricted.yaml" in names
+    assert "hardener/images.yaml" in names  # the shipped image facts
     (top_level_txt,) = [n for n in names if n.endswith(".dist-info/top_level.txt")]
     assert zipfile.ZipFile(wheel).read(top_level_txt).decode().split() == ["hardener"]
