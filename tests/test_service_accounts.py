@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from hardener.api import harden_bytes
@@ -59,3 +63,37 @@ def test_every_workload_gets_an_account_of_its_own(path):
             assert token is False or any(
                 r.transform == "automount-service-account-token" and r.name == name for r in result.findings
             ), f"{name} mounts a token without saying so"
+
+
+BOUND = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: metrics-server
+  namespace: kube-system
+spec:
+  template:
+    spec:
+      serviceAccountName: metrics-server
+      containers:
+      - name: metrics-server
+        image: registry.k8s.io/metrics-server/metrics-server:v0.7.0
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: metrics-server:system:auth-delegator
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:auth-delegator"}
+subjects:
+- {kind: ServiceAccount, name: metrics-server, namespace: kube-system}
+"""
+
+
+def test_a_cluster_role_binding_to_the_account_keeps_its_token_with_a_warning_that_names_it():
+    result = subprocess.run([sys.executable, "-m", "hardener", "fix", "--report", "json", "-"], input=BOUND.encode(), capture_output=True)
+    assert result.returncode == 0  # a warning: the profile is met as far as the stream shows
+    assert b"automountServiceAccountToken" not in result.stdout
+    report = json.loads(result.stderr)
+    (kept,) = [f for f in report["findings"] if f["transform"] == "automount-service-account-token"]
+    assert kept["severity"] == "warning" and kept["name"] == "metrics-server"
+    assert "ClusterRoleBinding metrics-server:system:auth-delegator (ClusterRole system:auth-delegator)" in kept["message"]
