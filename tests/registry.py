@@ -6,12 +6,14 @@ configured for bearer tokens exactly as Docker Hub is (a 401 whose
 ``WWW-Authenticate: Bearer realm=...`` names a token service). The token
 service is a few lines here: it hands anyone a JWT for what they ask,
 signed by ``openssl`` with a throw-away key whose certificate the registry
-trusts. Images are made with ``buildah`` (from scratch, only a config) and
-pushed with it, manifest lists included.
+trusts. Images are made with ``buildah`` (from scratch, only a config) in a
+storage of their own (the machine's images are left alone) and pushed with
+it, manifest lists included.
 
+The tools come from Debian's archive (``docker-registry``, ``buildah``,
+``openssl``), installed with apt-get as the runtime tests install podman.
 Every entry point raises :class:`RegistryUnavailable` with a one-line reason
-when a tool is missing or cannot run here (no root, no registry package), so
-tests skip with that reason.
+when they cannot be had here (no root, no apt-get), so tests skip with it.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from tests.runtime import podman
+
 SERVICE, ISSUER = "hardener-test-registry", "hardener-test"
-_TOOLS = {"docker-registry": "the Debian package docker-registry", "buildah": "buildah", "openssl": "openssl"}
+PACKAGES = ("docker-registry", "buildah", "openssl")
 
 
 class RegistryUnavailable(RuntimeError):
@@ -54,14 +58,17 @@ class Registry:
     """A registry and its token service, both on 127.0.0.1; ``host`` is what image names start with."""
 
     def __init__(self, workdir: Path) -> None:
-        for tool, what in _TOOLS.items():
-            if shutil.which(tool) is None:
-                raise RegistryUnavailable(f"{what} is not installed (apt-get install docker-registry buildah openssl)")
         if os.geteuid() != 0:
-            raise RegistryUnavailable("buildah needs root here to make images")
+            raise RegistryUnavailable("the registry tests need root: they install docker-registry and buildah, and buildah makes images")
+        try:
+            missing = [package for package in PACKAGES if not podman.installed(package)]
+            if missing:
+                podman.apt_install(missing)
+        except podman.RuntimeUnavailable as exc:
+            raise RegistryUnavailable(str(exc)) from None
         self.workdir = workdir
         self.tokens_issued = 0
-        self._built: list[str] = []
+        self._storage = ["--root", str(workdir / "buildah"), "--runroot", str(workdir / "buildah-run")]
         self._key, cert = workdir / "token.key", workdir / "token.crt"
         subprocess.run(
             ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", self._key, "-out", cert,
@@ -139,32 +146,31 @@ class Registry:
         """An image with only a config (``USER user``), pushed as ``HOST/name``; returns that reference."""
         local = self._build(user, arch)
         reference = f"{self.host}/{name}"
-        _buildah("push", "--tls-verify=false", "--format", format, local, f"docker://{reference}")
+        self._buildah("push", "--tls-verify=false", "--format", format, local, f"docker://{reference}")
         return reference
 
     def push_index(self, name: str, users: dict[str, str]) -> str:
         """A multi-platform OCI index: one image per architecture, each with its own user."""
         index = f"localhost/hardener-oci-test/index-{uuid.uuid4().hex[:8]}"
-        _buildah("manifest", "create", index)
-        try:
-            for arch, user in users.items():
-                _buildah("manifest", "add", "--arch", arch, "--os", "linux", index, f"containers-storage:{self._build(user, arch)}")
-            reference = f"{self.host}/{name}"
-            _buildah("manifest", "push", "--all", "--tls-verify=false", "--format", "oci", index, f"docker://{reference}")
-        finally:
-            subprocess.run(["buildah", "manifest", "rm", index], capture_output=True, check=False)
+        self._buildah("manifest", "create", index)
+        for arch, user in users.items():
+            self._buildah("manifest", "add", "--arch", arch, "--os", "linux", index, self._build(user, arch))
+        reference = f"{self.host}/{name}"
+        self._buildah("manifest", "push", "--all", "--tls-verify=false", "--format", "oci", index, f"docker://{reference}")
         return reference
 
     def _build(self, user: str, arch: str) -> str:
         local = f"localhost/hardener-oci-test/{uuid.uuid4().hex[:12]}:{arch}"
-        container = _buildah("from", "--arch", arch, "scratch").strip()
-        try:
-            _buildah("config", "--user", user, "--os", "linux", "--arch", arch, "--cmd", "/app", container)
-            _buildah("commit", "--quiet", container, local)
-        finally:
-            subprocess.run(["buildah", "rm", container], capture_output=True, check=False)
-        self._built.append(local)
+        container = self._buildah("from", "--arch", arch, "scratch").strip()
+        self._buildah("config", "--user", user, "--os", "linux", "--arch", arch, "--cmd", "/app", container)
+        self._buildah("commit", "--quiet", "--rm", container, local)
         return local
+
+    def _buildah(self, *args: str) -> str:
+        result = subprocess.run(["buildah", *self._storage, *args], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RegistryUnavailable(f"buildah {args[0]} failed: {result.stderr.strip()[-300:]}")
+        return result.stdout
 
     def stop(self) -> None:
         if self._process.poll() is None:
@@ -174,16 +180,11 @@ class Registry:
         self._log.close()
 
     def close(self) -> None:
+        """Stop both servers and remove the images and their storage."""
         self.stop()
-        if self._built:
-            subprocess.run(["buildah", "rmi", *self._built], capture_output=True, check=False)
-
-
-def _buildah(*args: str) -> str:
-    result = subprocess.run(["buildah", *args], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RegistryUnavailable(f"buildah {args[0]} failed: {result.stderr.strip()[-300:]}")
-    return result.stdout
+        subprocess.run(["buildah", *self._storage, "rmi", "--all", "--force"], capture_output=True, check=False)
+        shutil.rmtree(self.workdir / "buildah", ignore_errors=True)
+        shutil.rmtree(self.workdir / "buildah-run", ignore_errors=True)
 
 
 def start(workdir: Path | None = None) -> Registry:

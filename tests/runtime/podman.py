@@ -65,9 +65,9 @@ def ensure_ready() -> None:
     """Install and configure podman unless it already is; raise RuntimeUnavailable if it cannot be."""
     if os.geteuid() != 0:
         raise RuntimeUnavailable("runtime tests need root: they install podman and run rootful pods")
-    missing = [package for package in PACKAGES if not _installed(package)]
+    missing = [package for package in PACKAGES if not installed(package)]
     if missing:
-        _apt_install(missing)
+        apt_install(missing)
     _write_config()
     info = run("info", "--format", "json", check=False)
     if info.returncode != 0:
@@ -117,7 +117,7 @@ def logs(container: str, tail: int) -> list[str]:
     return done.stdout.splitlines()[-tail:]
 
 
-def _installed(package: str) -> bool:
+def installed(package: str) -> bool:
     if shutil.which("dpkg-query") is None:
         raise RuntimeUnavailable("runtime tests need a Debian-like system (dpkg and apt-get) to install podman")
     status = subprocess.run(
@@ -126,7 +126,7 @@ def _installed(package: str) -> bool:
     return status.stdout == "installed"
 
 
-def _apt_install(packages: list[str]) -> None:
+def apt_install(packages: list[str]) -> None:
     if shutil.which("apt-get") is None:
         raise RuntimeUnavailable(f"cannot install {' '.join(packages)}: no apt-get")
     install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=300", *packages]
