@@ -83,7 +83,10 @@ def test_a_dash_on_a_terminal_still_reads_what_is_typed():
 
 def test_shell_completion_is_on_and_completes_commands_and_transform_ids():
     command = str(Path(sys.executable).parent / "hardener")  # completion is keyed to the installed command's name
-    script = subprocess.run([command, "--show-completion", "bash"], capture_output=True)
+    # typer detects the user's shell from the process's ancestors (none, under a detached runner):
+    # its documented switch for tests makes the shell an argument instead
+    no_detection = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    script = subprocess.run([command, "--show-completion", "bash"], capture_output=True, env=no_detection)
     assert script.returncode == 0 and b"_HARDENER_COMPLETE=complete_bash" in script.stdout
 
     def complete(words: str) -> list[str]:
