@@ -20,7 +20,7 @@ patcher raises ``PatchError`` and the document is left untouched.
 from __future__ import annotations
 
 import json
-import re
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +28,9 @@ from typing import Any
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from hardener.model import Edit, Path
+from hardener.scalars import is_plain_string
 from hardener.yamlnodes import mapping_get
 
-_PLAIN_SAFE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
-_RESERVED = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$")
 _NULLS = {"", "~", "null", "Null", "NULL"}
 
 
@@ -294,11 +293,17 @@ def is_json_document(root: Node) -> bool:
 
 
 def render_scalar(value: Any, like: Node | None, style: Style) -> str:
-    """A scalar as YAML text, quoted like its neighbour ``like`` when it is a string."""
+    """A scalar as YAML text, quoted like its neighbour ``like`` when it is a string.
+
+    A string goes plain only when every YAML reader (Kubernetes' YAML 1.1
+    rules and YAML 1.2 alike) reads it back as that string.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
     if isinstance(value, (int, float)):
         return json.dumps(value)
     value = str(value)
@@ -307,7 +312,7 @@ def render_scalar(value: Any, like: Node | None, style: Style) -> str:
         return json.dumps(value)
     if quote == "'":
         return "'" + value.replace("'", "''") + "'"
-    if _PLAIN_SAFE.match(value) and not _RESERVED.match(value):
+    if is_plain_string(value):
         return value
     return json.dumps(value)
 

@@ -5,27 +5,32 @@ tags: ``!!python/object`` is just a tag string here. Every node carries its
 start and end marks (character offsets into the document's own text), which
 is all the patcher needs to splice edits into the original bytes.
 
-The data view is built by our own small walker so that aliases stay shared
-(an alias bomb is never expanded), merge keys (``<<``) behave as Kubernetes'
-YAML loader makes them behave, and nodes that appear under more than one
-path are known: editing one of those would silently edit the others too.
+The data view is built by our own small walker so that scalars mean what
+they mean to Kubernetes (hardener.scalars), aliases stay shared (an alias
+bomb is never expanded), merge keys (``<<``) behave as Kubernetes' YAML
+loader makes them behave, and nodes that appear under more than one path are
+known: editing one of those would silently edit the others too.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import ComposerError
 from ruamel.yaml.constructor import SafeConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
-from ruamel.yaml.resolver import _DEFAULT_YAML_VERSION, VersionedResolver
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
+from hardener import scalars
 from hardener.errors import InputError
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -40,69 +45,44 @@ _BLOCK_PREFIX = re.compile(r"^[ \t]*(?:[-?:][ \t]+|[!&][^ \t\r\n]*[ \t]+)*", re.
 _local = threading.local()
 _STR_TAG = VersionedResolver.DEFAULT_SCALAR_TAG
 """The tag object the resolver gives every plain string: an identity check is enough."""
-_SCALAR_CONSTRUCTORS = {
-    # Only the plain types of the core schema; every other tag (timestamps,
-    # !!binary, !!python/..., custom tags) is read as the string it is.
-    "tag:yaml.org,2002:null": None,
-    "tag:yaml.org,2002:bool": SafeConstructor.construct_yaml_bool,
-    "tag:yaml.org,2002:int": SafeConstructor.construct_yaml_int,
-    "tag:yaml.org,2002:float": SafeConstructor.construct_yaml_float,
-}
+_TAGS = {name: _STR_TAG if name == scalars.STR else Tag(suffix=name) for name in (scalars.STR, scalars.BOOL, scalars.INT, scalars.FLOAT, scalars.NULL, scalars.MERGE)}
 
 
 class _CachedResolver(VersionedResolver):
-    """ruamel's resolver, remembering the tag of each plain scalar it has seen.
+    """Tags as Kubernetes resolves them (go-yaml v2, see hardener.scalars), remembered per text.
 
-    The C composer asks the (pure Python) resolver for the tag of every
-    scalar, and answering costs more than composing: the resolver looks up
-    the YAML version and walks its regular expressions each time. A quoted or
-    tagged scalar always gets the default tag; a plain one's tag depends only
-    on its text and the version, and a manifest repeats the same keys and
-    values, so it is remembered (short scalars only, and a bounded number).
-    The tags are ruamel's own: the cache changes how fast, never what. Only
-    used with the C parser, whose resolver always works with the loader's
-    default version (the pure parser switches versions on a ``%YAML``
-    directive, which the key does not hold), and only while no path
-    resolvers are registered.
+    The composer asks the resolver for the tag of every scalar. A quoted or
+    tagged scalar gets the default tag (an explicit tag is the composer's to
+    keep); a plain one's tag depends only on its text, and a manifest repeats
+    the same keys and values, so it is remembered (short scalars only, and a
+    bounded number). Collections get the default tags: hardener registers no
+    path resolvers.
     """
 
     _cache: ClassVar[dict[str, Any]] = {}
     MAX_CACHED = 50_000
     MAX_LENGTH = 128
 
-    @property
-    def processing_version(self) -> Any:
-        # What VersionedResolver.processing_version finds for a C loader, after
-        # three failed attribute lookups: the loader's version or the default.
-        return self._loader_version or _DEFAULT_YAML_VERSION
-
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is ScalarNode and not self.yaml_path_resolvers:
-            # ruamel matches a scalar's text against the implicit tags only when it
-            # is plain (implicit[0]); any other scalar gets the default tag.
+        if kind is ScalarNode:
             if not implicit[0]:
                 return self.DEFAULT_SCALAR_TAG
             tag = self._cache.get(value)
             if tag is None:
-                tag = super().resolve(kind, value, implicit)
+                tag = _TAGS[scalars.plain_tag(value)]
                 if len(value) <= self.MAX_LENGTH:
                     if len(self._cache) >= self.MAX_CACHED:
                         self._cache.clear()
                     self._cache[value] = tag
             return tag
-        if not self.yaml_path_resolvers:
-            if kind is MappingNode:
-                return self.DEFAULT_MAPPING_TAG
-            if kind is SequenceNode:
-                return self.DEFAULT_SEQUENCE_TAG
-        return super().resolve(kind, value, implicit)
+        if kind is MappingNode:
+            return self.DEFAULT_MAPPING_TAG
+        return self.DEFAULT_SEQUENCE_TAG
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         """The composer calls this around every node, for path resolvers, which hardener never registers.
 
-        Doing nothing (not even looking for them) is 4% of a compose. Were
-        one ever registered, ``resolve`` would fail loudly on the empty path
-        stack, not resolve quietly without it.
+        Doing nothing (not even looking for them) is 4% of a compose.
         """
 
     def ascend_resolver(self) -> None:
@@ -119,27 +99,13 @@ def _c_loader_class() -> type | None:
         return None
 
     class CLoader(CParser, SafeConstructor, _CachedResolver):  # type: ignore[misc, valid-type]
-        # ruamel builds its table of implicit resolvers per loader, on the first
-        # scalar the tag cache misses: once per document. The table depends only
-        # on the YAML version, which is always the default here, so it is built
-        # once, now, and shared: read-only from then on, so safe across threads.
-        # (ruamel's resolve() extends a table's list in place when a resolver is
-        # registered for any first character; none is by default, and with one
-        # the table is not shared, or it would grow with every document.)
-        _version_table: ClassVar[dict | None] = None
-
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             self._parser = self._composer = self
             SafeConstructor.__init__(self, loader=self)
             self.allow_duplicate_keys = False
             _CachedResolver.__init__(self, loadumper=self)
-            if self._version_table is not None:
-                self._version_implicit_resolver = self._version_table
 
-    table = _CachedResolver().versioned_resolver
-    if None not in table:
-        CLoader._version_table = {_DEFAULT_YAML_VERSION: table}
     return CLoader
 
 
@@ -147,21 +113,42 @@ _C_LOADER = _c_loader_class()
 
 
 def _compose_all(text: str) -> list[Node]:
-    """Every document of ``text`` as a node graph, with the C loader when there is one."""
+    """Every document of ``text`` as a node graph, with the C loader when there is one.
+
+    An anchor name defined twice is legal YAML (an alias refers to the most
+    recent definition, and kpt hands a KRM function exactly that when two
+    files of a package use the same name), but ruamel's C composer refuses
+    it: such a document is composed again by the pure composer, which only
+    warns.
+    """
     if _C_LOADER is None:
-        return list(_yaml().compose_all(text))
+        return _compose_pure(text)
     loader = _C_LOADER(text)
     try:
         nodes = []
         while loader.check_node():
             nodes.append(loader.get_node())
         return nodes
+    except ComposerError as error:
+        if error.problem != "second occurrence":
+            raise
     finally:
         loader.dispose()
         # The loader refers to itself (as parser, composer, constructor's loader,
         # resolver's loadumper): drop those references so it is freed at once,
         # not by the cycle collector.
         loader.__dict__.clear()
+    return _compose_pure(text)
+
+
+def _compose_pure(text: str) -> list[Node]:
+    yaml = getattr(_local, "pure", None)
+    if yaml is None:
+        yaml = _local.pure = YAML(typ="safe", pure=True)
+        yaml.Resolver = _CachedResolver
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReusedAnchorWarning)
+        return list(yaml.compose_all(text))
 
 
 def _yaml() -> YAML:
@@ -277,12 +264,16 @@ class DataView:
 def to_data(root: Node | None, *, file: str = "<stdin>", document: int | None = None, first_line: int = 0, text: str | None = None) -> DataView:
     """Build the plain-data view of ``root`` (dicts, lists, scalars).
 
+    Scalars are read as Kubernetes reads them (hardener.scalars: YAML 1.1
+    booleans, Go's integers, integral floats as integers).
+
     Raises InputError (naming ``file``, ``document`` and the line in the
     stream) for a recursive alias, for aliases that would expand beyond
-    MAX_EXPANDED_NODES, and for a duplicate key in a mapping: Kubernetes'
-    strict decoder (``kubectl --validate=strict``, the default) rejects
-    duplicate keys, and which of two values a consumer takes is a guess we
-    will not harden on.
+    MAX_EXPANDED_NODES, for a tagged scalar Kubernetes cannot decode
+    (``!!int 1.5``), for an ambiguous merge key, and for a duplicate key in a
+    mapping: Kubernetes' strict decoder (``kubectl --validate=strict``, the
+    default) rejects duplicate keys, and which of two values a consumer takes
+    is a guess we will not harden on.
     """
     if root is None:
         return DataView(None)
@@ -293,6 +284,8 @@ def to_data(root: Node | None, *, file: str = "<stdin>", document: int | None = 
     except _TooDeep:
         builder = _Builder(where, text is not None)
         data = builder.build(root)
+    except _BadScalar as bad:
+        raise builder.bad_scalar(bad) from None
     return DataView(data, builder.shared)
 
 
@@ -315,6 +308,15 @@ class _Builder:
         return InputError(message, file=w.file, document=w.document, line=w.first_line + node.start_mark.line + 1, column=node.start_mark.column + 1)
 
     def build(self, node: Node) -> Any:
+        try:
+            return self._build(node)
+        except _BadScalar as bad:
+            raise self.bad_scalar(bad) from None
+
+    def bad_scalar(self, bad: _BadScalar) -> InputError:
+        return self.error(f"{bad}; Kubernetes cannot read this value", bad.node)
+
+    def _build(self, node: Node) -> Any:
         # An explicit stack instead of recursion: deep nesting must not raise
         # RecursionError. Children are built before their parents.
         stack: list[tuple[Node, bool]] = [(node, False)]
@@ -354,18 +356,28 @@ class _Builder:
 
         Merge keys (``<<``) fill in what the mapping does not set itself, and
         their sources become shared; a duplicate key is refused, as
-        Kubernetes' strict decoder refuses it.
+        Kubernetes' strict decoder refuses it. So is a key written before a
+        merge key that sets it to something else: go-yaml v2 (Kubernetes)
+        applies a merge key where it stands, so the merged value wins, while
+        YAML's merge-key type (ruamel, PyYAML, go-yaml v3) lets the mapping's
+        own key win. Which one a reader takes is a guess we will not harden on.
         """
         result: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
         key_nodes: dict[Any, Node] = {}
+        merge_key: Node | None = None
         for key_node, key_data, value_node, value_data in entries:
             if key_node.ctag is not _STR_TAG and key_node.tag == MERGE_TAG:
-                for source in value_data if isinstance(value_node, SequenceNode) else [value_data]:
-                    if isinstance(source, dict):
-                        for k, v in source.items():
-                            merged.setdefault(k, v)
-                        self._mark_shared(source)
+                if merge_key is not None:
+                    raise self.error(f"duplicate key '<<' (first at line {self._line(merge_key)}); Kubernetes rejects duplicate keys, remove one", key_node)
+                merge_key = key_node
+                sources = value_data if isinstance(value_node, SequenceNode) else [value_data]
+                for source in sources:
+                    if not isinstance(source, dict):
+                        raise self.error("a merge key (<<) takes a mapping or a list of mappings; Kubernetes rejects anything else", value_node)
+                    for k, v in source.items():
+                        merged.setdefault(k, v)
+                    self._mark_shared(source)
                 continue
             key = _hashable(key_data)
             seen_as = (type(key), key)  # 1 and true are one Python dict key, two YAML keys
@@ -378,9 +390,24 @@ class _Builder:
                 )
             key_nodes[seen_as] = key_node
             result[key] = value_data
+        if merge_key is not None:
+            self._refuse_ambiguous_merge(result, merged, key_nodes, merge_key)
         for k, v in merged.items():
             result.setdefault(k, v)
         return result
+
+    def _refuse_ambiguous_merge(self, own: dict, merged: dict, key_nodes: dict, merge_key: Node) -> None:
+        """Raise when a key written before ``<<`` is merged with another value (see _mapping)."""
+        from hardener.verify import strictly_equal  # verify reads documents with this module
+
+        for (_, key), key_node in key_nodes.items():
+            if key in merged and key_node.start_mark.index < merge_key.start_mark.index and not strictly_equal(own[key], merged[key]):
+                raise self.error(
+                    f"ambiguous merge key: {_short(key)} is set here and again by the merge key (<<) at line "
+                    f"{self._line(merge_key)}; Kubernetes (go-yaml v2) takes the merged value, other YAML readers "
+                    "this one. Move the key below the merge key, or remove one",
+                    key_node,
+                )
 
     def _line(self, node: Node) -> int:
         if self.exact:
@@ -479,26 +506,31 @@ def _children(node: Node) -> list[Node]:
 
 
 def _scalar(node: ScalarNode) -> Any:
+    """The value Kubernetes sees for a scalar node (see hardener.scalars); raises _BadScalar."""
     if node.ctag is _STR_TAG:  # the common case, without rendering the tag
         return node.value
-    tag = node.tag
-    if tag not in _SCALAR_CONSTRUCTORS:
-        return node.value
-    construct = _SCALAR_CONSTRUCTORS[tag]
-    if construct is None:
-        return None
-    key = (tag, node.value)
-    if key in _CONSTRUCTED:  # ints, floats and bools are immutable: build each text once
-        return _CONSTRUCTED[key]
+    key = (node.tag, node.value)
     try:
-        value = construct(_yaml().constructor, node)
-    except (ValueError, YAMLError):
-        value = node.value
+        return _CONSTRUCTED[key]  # ints, floats and bools are immutable: build each text once
+    except KeyError:
+        pass
+    try:
+        value = scalars.value(key[0], node.value)
+    except scalars.ScalarError as error:
+        raise _BadScalar(str(error), node) from None
     if len(node.value) <= _CachedResolver.MAX_LENGTH:
         if len(_CONSTRUCTED) >= _CachedResolver.MAX_CACHED:
             _CONSTRUCTED.clear()
         _CONSTRUCTED[key] = value
     return value
+
+
+class _BadScalar(Exception):
+    """A tagged scalar Kubernetes cannot decode; the builder turns it into an InputError at the node."""
+
+    def __init__(self, message: str, node: Node) -> None:
+        super().__init__(message)
+        self.node = node
 
 
 _CONSTRUCTED: dict[tuple[str, str], Any] = {}
