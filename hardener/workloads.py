@@ -178,11 +178,15 @@ def lookup(data: Any, path: Path) -> Any:
 
 
 _KIND = re.compile(
-    r"""\bkind["']?[ \t]*(?:\r?\n[ \t]*)?:"""  # the key (``? kind`` puts the colon on the next line)
+    r"""(?:\bkind["']?|(?P<escaped_key>"[^"\n]*\\[^"\n]*")|(?P<alias_key>\*[^ \t\r\n,\[\]{}]+))"""  # the key, or a spelling of it
+    r"""[ \t]*(?:\r?\n[ \t]*)?:"""  # ``? kind`` puts the colon on the next line
     r"""(?:[ \t]|\r?\n|#[^\n]*\n)*"""  # the value may follow on a later line, after comments
     r"""(?:[!&][^ \t\r\n]*(?:[ \t]|\r?\n)+)*"""  # tags and anchors: ``kind: !!str Pod``
+    r"""(?:[|>][0-9+-]*[ \t]*(?:#[^\n]*)?\r?\n[ \t]*)?"""  # a block scalar: ``kind: |-`` and ``Pod`` below it
     r"""(?:(?P<alias>\*)|"(?P<escaped>[^"\n]*\\)|["']?(?P<name>[A-Za-z][A-Za-z0-9]*))"""
 )
+_BINARY_TAG = re.compile(r"![^ \t\r\n]*binary")
+"""``!!binary`` (or ``!<tag:yaml.org,2002:binary>``): base64 that may decode to ``kind`` or ``Pod``."""
 
 
 def mentions_kind(text: str, kinds: frozenset[str]) -> bool:
@@ -190,12 +194,15 @@ def mentions_kind(text: str, kinds: frozenset[str]) -> bool:
 
     False positives only cost a parse; a document this says no to is passed
     through without being parsed at all, so every way YAML can spell a kind
-    must say yes: a tag or an anchor before it, the value on the next line,
-    an alias (``kind: *k``) or escapes in double quotes (``"\\x50od"``) are
-    all "maybe" and parsed.
+    must say yes: a tag or an anchor before it, the value on the next line or
+    in a block scalar (``kind: |-``), an alias (``kind: *k``), escapes in
+    double quotes (``"\\x50od"``, ``"k\\x69nd": Pod``), an alias as the key,
+    or base64 (``!!binary``) anywhere are all "maybe" and parsed.
     """
+    if _BINARY_TAG.search(text):
+        return True
     for match in _KIND.finditer(text):
-        if match.group("alias") or match.group("escaped") is not None:
+        if match.group("alias") or match.group("escaped") is not None or match.group("escaped_key") or match.group("alias_key"):
             return True
         name = match.group("name")
         if name in kinds or name.endswith("List"):

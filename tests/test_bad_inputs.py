@@ -200,11 +200,27 @@ def test_language_tags_are_never_constructed(tmp_path, tag):
 
 @pytest.mark.parametrize(
     "spelling",
-    ["kind: !!str Pod", "kind: &k Pod", "kind:\n  Pod", '"kind": "Pod"', "kind: 'Pod'", "kind: # the kind\n  Pod"],
+    [
+        "kind: !!str Pod",
+        "kind: &k Pod",
+        "kind:\n  Pod",
+        '"kind": "Pod"',
+        "kind: 'Pod'",
+        "kind: # the kind\n  Pod",
+        "kind: |-\n  Pod",
+        "kind: >-\n  Pod",
+        '"k\\x69nd": Pod',
+        '"kind": "\\x50od"',
+        "kind: !!binary UG9k",
+        "!!binary a2luZA==: Pod",
+        "x: &k kind\n*k : Pod",
+    ],
 )
 def test_every_spelling_of_a_workload_kind_is_hardened(spelling):
-    result = harden_bytes(POD.replace("kind: Pod", spelling).encode())
-    assert len(result.changes) == EVERY_CHANGE
+    """Each spelling is a Pod to kubectl; a privileged pod written so must not pass unparsed."""
+    text = POD.replace("kind: Pod", spelling) + "  hostNetwork: true\n"
+    result = harden_bytes(text.encode())
+    assert len(result.changes) >= EVERY_CHANGE - 1 and any(r.path[-1:] == ("hostNetwork",) for r in result.records)
 
 
 def test_complex_and_non_string_keys_do_not_break_the_pod():
