@@ -52,3 +52,30 @@ def test_corpus_streams_split_exactly(path):
     except YAMLError:
         pytest.skip("not valid YAML as a whole (an unrendered template)")
     assert sum(chunk.is_document for chunk in chunks) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "documents"),
+    [
+        ('{"a": 1}\n{"b": 2}\n', ['{"a": 1}\n', '{"b": 2}\n']),
+        ('{"a": "}{"}\n\n{"b": [1,\n  2]}', ['{"a": "}{"}\n\n', '{"b": [1,\n  2]}']),
+        ('{\n  "a": 1\n}\n{\n  "b": 2\n}\n', ['{\n  "a": 1\n}\n', '{\n  "b": 2\n}\n']),
+        ("{a: 'x''}'} # }\n{b: 1}\n", ["{a: 'x''}'} # }\n", "{b: 1}\n"]),
+        ("{a: [\n{b: 1}]}\n", ["{a: [\n{b: 1}]}\n"]),  # an inner { at the start of a line is not a new object
+        ('{"a": 1}\n---\n{"b": 2}\n', ['{"a": 1}\n', '---\n{"b": 2}\n']),
+    ],
+)
+def test_json_objects_one_after_another_are_one_document_each_as_kubectl_reads_them(text, documents):
+    chunks = split(text)
+    assert [c.text for c in chunks] == documents
+    assert [c.index for c in chunks] == list(range(len(documents)))
+
+
+def test_json_lines_are_hardened_object_by_object():
+    from hardener.api import harden
+
+    pod = '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "%s"}, "spec": {"hostPID": true, "containers": [{"name": "c"}]}}\n'
+    result = harden(pod % "a" + pod % "b")
+    lines = result.output.splitlines()
+    assert len(lines) == 2 and all('"runAsNonRoot": true' in line for line in lines)
+    assert {r.document for r in result.records if r.path[-1:] == ("hostPID",)} == {0, 1}
