@@ -103,6 +103,7 @@ class PodContext:
     @functools.cached_property
     def spec(self) -> dict:
         """The pod spec mapping (edits change it in place; it is never replaced)."""
+        self._own(self.location.pod_spec_path)
         return lookup(self.document, self.location.pod_spec_path)
 
     @property
@@ -134,6 +135,9 @@ class PodContext:
         for list_name in CONTAINER_LISTS:
             items = self.spec.get(list_name)
             if isinstance(items, list):
+                for index in range(len(items)):
+                    self._own(self.location.pod_spec_path + (list_name, index))
+                items = self.spec[list_name]
                 found.extend(Container(list_name, index, item) for index, item in enumerate(items) if isinstance(item, dict))
         return found
 
@@ -180,6 +184,7 @@ class PodContext:
 
     def _append(self, path: Path, value: Any, message: str, container: Container | None) -> bool:
         full = self._full_path(path, container)
+        self._own(full)
         parent = self._parent_for_edit(full, message, container)
         if parent is None:
             return False
@@ -188,7 +193,7 @@ class PodContext:
         if absent:
             self._added.add((id(parent), full[-1]))
             current = parent[full[-1]] = []
-        elif not isinstance(current, list) or id(current) in self.shared:
+        elif not isinstance(current, list):
             self.finding(f"{message}: not edited, the field is not a plain list", path, container)
             return False
         before = None if absent else list(current)  # an absent list is null in every report, never []
@@ -205,11 +210,9 @@ class PodContext:
         emptied ``add:`` would read back as null, not as ``[]``.
         """
         full = self._full_path(path, container)
+        self._own(full[:-1])
         trail = self._trail(full)
         if trail is None:
-            return False
-        if any(id(node) in self.shared for node in trail):
-            self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
             return False
         added = any((id(holder), step) in self._added for holder, step in zip(trail, full))
         added = added or any(
@@ -316,14 +319,13 @@ class PodContext:
     def _parent_for_edit(self, full: Path, message: str, container: Container | None) -> dict | None:
         """Walk to the mapping that holds the last step, creating mappings on the way.
 
-        Refuses (with a finding) when a step has the wrong shape or when the
-        walk enters data shared through YAML anchors or merge keys.
+        Refuses (with a finding) when a step has the wrong shape. Data shared
+        through YAML anchors or merge keys is made this pod's own first.
         """
+        self._own(full[:-1])
         node: Any = self.document
         missing_from = len(full) - 1
         for depth, step in enumerate(full[:-1]):
-            if id(node) in self.shared:
-                return self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
             if isinstance(step, int) != isinstance(node, list):  # a key into a list, an index into a mapping
                 where = format_path(full[:depth]) or "the document"
                 return self._refuse(message, full, container, f"{where} is not a {'list' if isinstance(step, int) else 'mapping'}")
@@ -337,13 +339,33 @@ class PodContext:
             node = child
         if not isinstance(node, dict):
             return self._refuse(message, full, container, f"{format_path(full[:-1])} is not a mapping")
-        if id(node) in self.shared:
-            return self._refuse(message, full, container, "it is inside a YAML anchor used in other places")
         for step in full[missing_from:-1]:  # only now, once the edit is known to be possible
             self._added.add((id(node), step))
             node[step] = {}
             node = node[step]
         return node
+
+    def _own(self, path: Path) -> None:
+        """Make every collection along ``path`` (the last one included) this pod's own.
+
+        A collection reached through a YAML alias or a merge key is shared
+        with other places; it is replaced here by a shallow copy, so that an
+        edit to this pod is not an edit to every pod that shares it. The
+        patcher does the same to the text (``hardener.sharing``).
+        """
+        if not self.shared:
+            return
+        node: Any = self.document
+        for step in path:
+            if isinstance(step, int):
+                if not isinstance(node, list) or not 0 <= step < len(node):
+                    return
+            elif not isinstance(node, dict) or step not in node:
+                return
+            child = node[step]
+            if isinstance(child, (dict, list)) and id(child) in self.shared:
+                child = node[step] = dict(child) if isinstance(child, dict) else list(child)
+            node = child
 
     def _refuse(self, message: str, full: Path, container: Container | None, why: str) -> None:
         self._record(FINDING, f"{message}: not edited, {why}", full, None, None, container)

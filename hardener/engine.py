@@ -192,9 +192,12 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
     try:
         new_text, spans = patch_spans(chunk.text, root, edits, style) if edits else (chunk.text, [])
     except PatchError as error:
+        # Fail closed: the document keeps its bytes, and an error finding says where and why it
+        # still violates the profile (a check run fails on it).
         kept = [r for r in records if r.type != CHANGE]
+        withheld = len(records) - len(kept)
         message, line = error.located(chunk.first_line)
-        kept.append(Record(FINDING, "", f"Document left unchanged: {message}", line=line, **base))
+        kept.append(Record(FINDING, "", f"Not hardened: {message}; the document is left as it was, without its {withheld} change(s)", line=line, **base))
         _place(kept, root, chunk)
         return chunk.text, kept
     span_of_edit = {id(edit): span for edit, span in zip(edits, spans)}

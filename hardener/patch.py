@@ -12,9 +12,18 @@ Nothing is re-serialized. Each edit is located in the node graph; then:
 * a removed block key or item loses exactly its own lines; a flow
   collection is rewritten from the source text of the children it keeps.
 
+A value that comes from a merge key (``<<``) is edited where it is written
+when that source is used only there, else overridden by a key of the
+mapping's own. A node used in several places (an anchor and its aliases) is
+edited once where it is written when every place gets the same edits, else
+un-shared first (``hardener.sharing``). Edits that collide inside a flow
+collection (a JSON object that loses one key and gains another) make the
+smallest flow collection around them be rewritten whole, from the text of
+its entries (``hardener.flowrewrite``).
+
 Everything outside the spliced ranges is copied byte for byte. When an edit
-cannot be placed with certainty (it would land inside an alias, say) the
-patcher raises ``PatchError`` and the document is left untouched.
+cannot be placed with certainty the patcher raises ``PatchError`` and the
+document is left untouched.
 """
 
 from __future__ import annotations
@@ -28,29 +37,24 @@ from typing import Any
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from hardener.model import Edit, Path
+from hardener.layout import (
+    Layout,
+    PatchError,
+    content_start,
+    ends_line,
+    is_empty,
+    line_after,
+    line_start,
+    refuse_explicit_key,
+    starts_line,
+)
 from hardener.scalars import is_plain_string
-from hardener.yamlnodes import mapping_get
+from hardener.yamlnodes import MERGE_TAG, mapping_get
 
-_NULLS = {"", "~", "null", "Null", "NULL"}
+__all__ = ["PatchError", "Style", "detect_style", "is_json_document", "patch", "patch_spans", "render_document", "render_scalar"]
 
-
-class PatchError(Exception):
-    """An edit cannot be placed in the text with certainty.
-
-    ``line`` is the 0-based line of the problem in the document's own text,
-    when there is one: the caller knows where the document starts.
-    """
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-    def located(self, first_line: int) -> tuple[str, int]:
-        """The message with the problem's 1-based line in the stream, and that line (else the document's first)."""
-        if self.line is None:
-            return self.message, first_line + 1
-        return f"line {first_line + self.line + 1}: {self.message}", first_line + self.line + 1
+MAX_FLOW_REWRITES = 50
+"""Flow collections rewritten whole in one document before the patcher gives up (each is a retry)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,20 @@ class Style:
     json: bool
 
 
+@dataclass(frozen=True)
+class Step:
+    """One step of a walk: the node reached, its key (for a mapping value), its parent and its slot there."""
+
+    key: Node | None
+    node: Node
+    parent: Node | None = None
+    slot: int | None = None
+    depth: int = 0
+    """How many steps of the edit's path lead here (a merge key's hops add none)."""
+    merge: bool = False
+    """The node is a merge key's source."""
+
+
 def patch(text: str, root: Node, edits: list[Edit], style: Style) -> tuple[str, list[int]]:
     """Apply ``edits`` to ``text`` written in ``style``; return the new text and each edit's 0-based line."""
     new_text, spans = patch_spans(text, root, edits, style)
@@ -96,22 +114,70 @@ def patch_spans(text: str, root: Node, edits: list[Edit], style: Style) -> tuple
     (the working data did the same), so a removal and a later insertion
     never land in the same text.
     """
+    from hardener.sharing import dedupe, unshare  # sharing walks paths with this module's walk
+
+    layout = Layout(text, root)
+    lines_back = None
+    if layout.has_aliases:
+        layout, lines_back = unshare(layout, edits, style)
+    try:
+        kept, twins = dedupe(layout, edits)
+        new_text, kept_spans = _splice_with_fallback(layout, kept, style)
+    except PatchError as error:
+        if lines_back is not None and error.line is not None:
+            error.line = lines_back(error.line)
+        raise
+    spans_of = dict(zip(map(id, kept), kept_spans))
+    spans = [spans_of[id(twins.get(id(edit), edit))] for edit in edits]
+    if lines_back is not None:
+        spans = [(lines_back(first), lines_back(last)) for first, last in spans]
+    return new_text, spans
+
+
+def _splice_with_fallback(layout: Layout, edits: list[Edit], style: Style) -> tuple[str, list[tuple[int, int]]]:
+    """Splice; where edits collide inside a flow collection, rewrite the smallest one around them and retry."""
+    from hardener.flowrewrite import flow_to_rewrite  # only documents whose edits collide need it
+
+    rewrite: dict[int, Node] = {}
+    while True:
+        try:
+            return _splice(layout, edits, style, rewrite)
+        except PatchError as error:
+            node = flow_to_rewrite(layout, error, rewrite) if len(rewrite) < MAX_FLOW_REWRITES else None
+            if node is None:
+                raise
+            rewrite[id(node)] = node
+
+
+def _splice(layout: Layout, edits: list[Edit], style: Style, rewrite: dict[int, Node]) -> tuple[str, list[tuple[int, int]]]:
+    from hardener.flowrewrite import FlowPlan
+
+    text = layout.text
     splices: list[Splice] = []
     targets: dict[int, _Target] = {}
     removals: dict[int, _Removal] = {}
-    removed: set[int] = set()
+    flows: dict[int, FlowPlan] = {}
+    removed: set[tuple[int, Any]] = set()  # (parent, slot): an alias's node may stay elsewhere
     spans: list[Any] = []
     for edit in edits:
-        trail, remaining = _walk(root, edit.path, removed)
-        key, node = trail[-1]
+        trail, remaining = walk(layout, edit.path, removed)
+        step = trail[-1]
+        key, node = step.key, step.node
+        outer = next((s.node for s in trail if id(s.node) in rewrite), None)
+        if outer is not None:  # inside a flow collection rewritten whole
+            plan = flows.setdefault(id(outer), FlowPlan(layout, outer, style))
+            spans.append(plan.add(edit, trail, remaining, removed))
+            continue
         if edit.op == "remove":
             if remaining or len(trail) < 2:
                 raise PatchError(f"cannot remove {_describe(edit.path)}: it is not in the input text")
-            parent = trail[-2][1]
+            parent = trail[-2].node
             removal = removals.setdefault(id(parent), _Removal(parent))
-            removal.children.append((key, node))
-            removed.add(id(node))
-            spans.append((removal, node))
+            removal.slots.append(step.slot)  # type: ignore[arg-type]
+            removed.add((id(parent), step.slot))
+            if trail[-2].merge:
+                removal.merge_source = trail[-2]
+            spans.append((removal, step.slot))
             continue
         if not remaining and edit.op == "set":
             splices.append(_replace_scalar(text, node, edit.value, style))
@@ -123,60 +189,128 @@ def patch_spans(text: str, root: Node, edits: list[Edit], style: Style) -> tuple
             spans.append((node.start_mark.line, node.start_mark.line))
             continue
         value = [edit.value] if edit.op == "append" else edit.value
-        if _is_empty(node) and len(trail) > 1 and getattr(trail[-2][1], "flow_style", False):
-            # `{"securityContext"}` or `{securityContext: }`: no block can go there, and a flow
-            # value would have to be threaded between the key and what follows it.
-            raise PatchError("cannot fill an empty value inside a flow mapping", line=node.start_mark.line)
+        if is_empty(node) and len(trail) > 1 and getattr(trail[-2].node, "flow_style", False):
+            # `{"securityContext"}` or `{securityContext: }`: no block can go there; the flow
+            # collection is rewritten with the value threaded between the key and what follows.
+            raise PatchError("cannot fill an empty value inside a flow mapping", line=node.start_mark.line, node=trail[-2].node)
         if not remaining:  # append onto an empty value: `drop:` with nothing after it
-            if not _is_empty(node):
-                raise PatchError(f"cannot add to {_describe(edit.path)}: it is not a list")
+            if not is_empty(node):
+                raise PatchError(f"cannot add to {_describe(edit.path)}: it is not a list", line=node.start_mark.line)
             target = targets.setdefault(id(node), _Target(node, key, len(trail), []))
             target.content.append(edit.value)
         else:
-            if isinstance(node, MappingNode):
-                target = targets.setdefault(id(node), _Target(node, key, len(trail), {}))
-            elif _is_empty(node):
+            if isinstance(node, MappingNode) or is_empty(node):
                 target = targets.setdefault(id(node), _Target(node, key, len(trail), {}))
             else:
-                raise PatchError(f"cannot add {_describe(edit.path)}: {remaining[0]!r} would go into a value that is not a mapping")
+                raise PatchError(
+                    f"cannot add {_describe(edit.path)}: {remaining[0]!r} would go into a value that is not a mapping",
+                    line=node.start_mark.line,
+                )
             _nest(target.content, remaining, value, edit.op)
         line = (key or node).start_mark.line
         spans.append((line, line))
     deletions = []
-    for removal in removals.values():
+    for removal in _collapse_emptied_sources(removals):
         target = targets.get(id(removal.node))
         if target is not None and removal.node.flow_style and removal.node.start_mark.line == removal.node.end_mark.line:
             del targets[id(removal.node)]  # one rewrite of the flow collection: kept entries, then new ones
-            deletions.extend(_remove_flow(text, removal, list(removal.node.value), {id(c) for _, c in removal.children}, _new_flow_entries(target, style)))
+            deletions.extend(_remove_flow(layout, removal, _new_flow_entries(target, style)))
         else:
-            deletions.extend(_render_removal(text, removal, adds=target is not None))
+            deletions.extend(_render_removal(layout, removal, adds=target is not None))
     for target in targets.values():
-        splices.append(_render_target(text, target, style))
+        splices.append(_render_target(layout, target, style))
     splices.extend(_outermost(deletions))
-    lines = [span if isinstance(span[0], int) else span[0].span_of[id(span[1])] for span in spans]
+    for plan in flows.values():
+        splices.append(plan.splice())
+    lines = [span if isinstance(span[0], int) else span[0].span_of[span[1]] for span in spans]
     return _apply(text, splices), lines
 
 
 # Locating -----------------------------------------------------------------
 
 
-def _walk(root: Node, path: Path, removed: set[int] = frozenset()) -> tuple[list[tuple[Node | None, Node]], Path]:  # type: ignore[assignment]
-    """Follow ``path`` as far as it exists (removed nodes do not): the (key, node) trail and the rest."""
-    trail: list[tuple[Node | None, Node]] = [(None, root)]
-    node = root
+def walk(layout: Layout, path: Path, removed: set[tuple[int, Any]] = frozenset()) -> tuple[list[Step], Path]:  # type: ignore[assignment]
+    """Follow ``path`` as far as it exists (removed nodes do not): the trail of steps and the rest.
+
+    A key missing from a mapping is looked up in its merge key's sources
+    (the first source that has it wins, as everywhere), but only in a source
+    written for this mapping alone: one shared with other places is left
+    as it is, and the key counts as missing (a key of the mapping's own
+    will override it).
+    """
+    node = layout.root
+    trail = [Step(None, node)]
     for position, step in enumerate(path):
         if isinstance(step, int):
-            if not isinstance(node, SequenceNode) or not 0 <= step < len(node.value) or id(node.value[step]) in removed:
+            if not isinstance(node, SequenceNode) or not 0 <= step < len(node.value) or (id(node), step) in removed:
                 raise PatchError(f"{_describe(path[: position + 1])} does not exist")
+            trail.append(Step(None, node.value[step], node, step, position + 1))
             node = node.value[step]
-            trail.append((None, node))
             continue
-        pair = mapping_get(node, step)
-        if pair is None or id(pair[1]) in removed:
+        found = _own_pair(node, step)
+        hops: list[Step] = []
+        if found is None and isinstance(node, MappingNode):
+            found, hops = _merged_pair(layout, node, step)
+        if found is None or (id(found[2]), found[1]) in removed:
             return trail, path[position:]
-        trail.append(pair)
-        node = pair[1]
+        trail.extend(Step(hop.key, hop.node, hop.parent, hop.slot, position, hop.merge) for hop in hops)
+        key_node, value_node = found[2].value[found[1]]
+        trail.append(Step(key_node, value_node, found[2], found[1], position + 1))
+        node = value_node
     return trail, ()
+
+
+def _own_pair(node: Node, key: str) -> tuple[Node, int, Node] | None:
+    """(key node, pair index, mapping) of ``key`` among the mapping's own keys; the last wins."""
+    if not isinstance(node, MappingNode):
+        return None
+    pair = mapping_get(node, key)
+    if pair is None:
+        return None
+    index = next(i for i in reversed(range(len(node.value))) if node.value[i][0] is pair[0])
+    return pair[0], index, node
+
+
+def _merged_pair(layout: Layout, node: MappingNode, key: str) -> tuple[tuple[Node, int, Node] | None, list[Step]]:
+    """``key`` where a merge key of ``node`` provides it, with the steps to it; None when absent or shared."""
+    for index, (key_node, value) in enumerate(node.value):
+        if not _is_merge_key(key_node):
+            continue
+        if isinstance(value, MappingNode):
+            sources, hops = [(node, index, value)], []
+        else:
+            sources, hops = [(value, i, s) for i, s in enumerate(value.value)], [Step(key_node, value, node, index)]
+        for parent, slot, source in sources:  # the first source that has the key wins
+            if not _provides(source, key):
+                continue
+            if layout.is_shared(source) or layout.is_shared(value):
+                return None, []  # shared with other places: a key of the mapping's own overrides it
+            found = _own_pair(source, key)
+            deeper: list[Step] = []
+            if found is None:
+                found, deeper = _merged_pair(layout, source, key)
+                if found is None:
+                    return None, []
+            return found, hops + [Step(key_node if parent is node else None, source, parent, slot, merge=True)] + deeper
+    return None, []
+
+
+def _is_merge_key(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.value == "<<" and node.tag == MERGE_TAG
+
+
+def _provides(source: Node, key: str) -> bool:
+    """Does ``source`` provide ``key`` at all, through any merge key (shared or not)?"""
+    if not isinstance(source, MappingNode):
+        return False
+    if mapping_get(source, key) is not None:
+        return True
+    for key_node, value in source.value:
+        if _is_merge_key(key_node):
+            sources = [value] if isinstance(value, MappingNode) else list(value.value)
+            if any(_provides(s, key) for s in sources):
+                return True
+    return False
 
 
 def _nest(tree: dict, path: Path, value: Any, op: str) -> None:
@@ -189,66 +323,22 @@ def _nest(tree: dict, path: Path, value: Any, op: str) -> None:
         tree[last] = value
 
 
-def _is_empty(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag.endswith(":null") and node.value in _NULLS and node.style in (None, "")
-
-
 def _describe(path: Path) -> str:
     from hardener.model import format_path
 
     return format_path(path)
 
 
-# Positions ----------------------------------------------------------------
-
-
-def _content_end(text: str, node: Node, key: Node | None = None) -> int:
-    """Offset just past the last character that belongs to ``node``."""
-    while True:
-        if isinstance(node, ScalarNode):
-            if _is_empty(node) and not node.value and key is not None:
-                return key.end_mark.index
-            if node.style in ("|", ">"):
-                body = text[node.start_mark.index : node.end_mark.index]
-                return node.start_mark.index + len(body.rstrip())
-            return node.end_mark.index
-        if node.flow_style or not node.value:
-            return node.end_mark.index
-        if isinstance(node, MappingNode):
-            key, child = node.value[-1]
-            if child.start_mark.index < key.start_mark.index:
-                raise PatchError("the block ends with an alias", line=key.start_mark.line)
-            _refuse_explicit_key(text, key)
-        else:
-            key, child = None, node.value[-1]
-            if child.start_mark.index < node.start_mark.index:
-                raise PatchError("the list ends with an alias", line=node.start_mark.line)
-        node = child
-
-
-def _refuse_explicit_key(text: str, key: Node) -> None:
-    """An explicit ``? key`` / ``: value`` entry hides where the entry starts and ends: refuse."""
-    index = key.start_mark.index - 1
-    while index >= 0 and text[index] in " \t":
-        index -= 1
-    if index >= 0 and text[index] == "?":
-        raise PatchError("a mapping with an explicit '?' key", line=key.start_mark.line)
-
-
-def _line_after(text: str, offset: int) -> int:
-    """Start of the line after the one holding ``offset`` (or the end of the text)."""
-    newline = text.find("\n", offset)
-    return len(text) if newline < 0 else newline + 1
-
-
-def _dash_column(text: str, item: Node) -> int:
-    """Column of the ``-`` that introduces a block sequence item."""
-    index = item.start_mark.index - 1
-    while index >= 0 and text[index] in " \t":
-        index -= 1
-    if index < 0 or text[index] != "-":
-        raise PatchError("cannot find the item's '-'", line=item.start_mark.line)
-    return item.start_mark.column - (item.start_mark.index - index)
+def _dash_column(layout: Layout, sequence: Node, index: int) -> int:
+    """Column of the ``-`` that introduces item ``index`` of a block sequence."""
+    text = layout.text
+    start = layout.child_range(sequence, index)[0]
+    dash = start - 1
+    while dash >= 0 and text[dash] in " \t":
+        dash -= 1
+    if dash < 0 or text[dash] != "-":
+        raise PatchError("cannot find the item's '-'", line=sequence.start_mark.line)
+    return dash - line_start(text, dash)
 
 
 def detect_style(root: Node, text: str, newline: str) -> Style:
@@ -275,10 +365,12 @@ def detect_style(root: Node, text: str, newline: str) -> Style:
             if isinstance(value, MappingNode):
                 steps[value.value[0][0].start_mark.column - key.start_mark.column] += 1
             else:
-                try:
-                    offsets[_dash_column(text, value.value[0]) - key.start_mark.column] += 1
-                except PatchError:
-                    pass
+                first = value.value[0]
+                dash = first.start_mark.index - 1
+                while dash >= 0 and text[dash] in " \t":
+                    dash -= 1
+                if first.start_mark.index > key.start_mark.index and dash >= 0 and text[dash] == "-":
+                    offsets[first.start_mark.column - (first.start_mark.index - dash) - key.start_mark.column] += 1
     indent = max((s for s in steps if s > 0), key=lambda s: (steps[s], -s), default=2)
     offset = max((o for o in offsets if o >= 0), key=lambda o: (offsets[o], -o), default=2)
     return Style(newline=newline, indent=indent, sequence_offset=offset, json=is_json_document(root))
@@ -320,15 +412,16 @@ def render_scalar(value: Any, like: Node | None, style: Style) -> str:
 def _replace_scalar(text: str, node: Node, value: Any, style: Style) -> Splice:
     if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
         raise PatchError("expected a plain value to replace", line=node.start_mark.line)
-    return Splice(node.start_mark.index, node.end_mark.index, render_scalar(value, node, style))
+    return Splice(content_start(text, node), node.end_mark.index, render_scalar(value, node, style))
 
 
-def _flow(value: Any, like_key: Node | None, like_value: Node | None, style: Style) -> str:
+def flow_text(value: Any, like_key: Node | None, like_value: Node | None, style: Style) -> str:
+    """A value as flow YAML (``{a: 1}``, ``[x]``), its scalars quoted like the neighbours given."""
     if isinstance(value, dict):
-        entries = [f"{render_scalar(k, like_key, style)}: {_flow(v, like_key, like_value, style)}" for k, v in value.items()]
+        entries = [f"{render_scalar(k, like_key, style)}: {flow_text(v, like_key, like_value, style)}" for k, v in value.items()]
         return "{" + ", ".join(entries) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_flow(v, like_key, like_value, style) for v in value) + "]"
+        return "[" + ", ".join(flow_text(v, like_key, like_value, style) for v in value) + "]"
     return render_scalar(value, like_value, style)
 
 
@@ -336,7 +429,7 @@ def _block(content: Any, indent: int, style: Style) -> list[str]:
     """New block-style lines for a mapping (dict) or a sequence (list) at ``indent``."""
     pad = " " * indent
     if isinstance(content, list):
-        return [f"{pad}- {_flow(item, None, None, style)}" for item in content]
+        return [f"{pad}- {flow_text(item, None, None, style)}" for item in content]
     lines = []
     for key, value in content.items():
         key_text = render_scalar(key, None, style)
@@ -347,7 +440,7 @@ def _block(content: Any, indent: int, style: Style) -> list[str]:
             lines.append(f"{pad}{key_text}:")
             lines.extend(_block(value, indent + style.sequence_offset, style))
         else:
-            lines.append(f"{pad}{key_text}: {_flow(value, None, None, style)}")
+            lines.append(f"{pad}{key_text}: {flow_text(value, None, None, style)}")
     return lines
 
 
@@ -358,88 +451,88 @@ def render_document(data: dict, style: Style) -> str:
 
 def _insert_lines(text: str, after: int, lines: list[str], depth: int, style: Style) -> Splice:
     """Insert whole lines after the line that holds offset ``after``."""
-    at = _line_after(text, after)
+    at = line_after(text, after)
     body = style.newline.join(lines)
     if at == len(text) and not text.endswith("\n"):
         return Splice(at, at, style.newline + body, depth)  # keep the missing final newline missing
     return Splice(at, at, body + style.newline, depth)
 
 
-def _render_target(text: str, target: _Target, style: Style) -> Splice:
+def flow_entries(node: Node, content: Any, style: Style) -> list[str]:
+    """New entries for the flow collection ``node``, as text quoted like its first entry."""
+    if isinstance(node, MappingNode):
+        like_key, like_value = node.value[0] if node.value else (None, None)
+        return [f"{render_scalar(k, like_key, style)}: {flow_text(v, like_key, like_value, style)}" for k, v in content.items()]
+    like = node.value[0] if node.value else None
+    return [flow_text(item, None, like, style) for item in content]
+
+
+def _render_target(layout: Layout, target: _Target, style: Style) -> Splice:
+    text = layout.text
     node, content = target.node, target.content
-    if target.key is not None and _is_empty(node):
+    if target.key is not None and is_empty(node):
         if node.value:  # an explicit null / ~: replace it with a flow value
-            return Splice(node.start_mark.index, node.end_mark.index, _flow(content, target.key, None, style), target.depth)
+            return Splice(node.start_mark.index, node.end_mark.index, flow_text(content, target.key, None, style), target.depth)
         step = style.indent if isinstance(content, dict) else style.sequence_offset
         return _insert_lines(text, target.key.end_mark.index, _block(content, target.key.start_mark.column + step, style), target.depth, style)
     if isinstance(node, MappingNode):
-        items = list(content.items())
         if node.flow_style and not node.value and _block_key_with_empty_flow(text, target.key, node, style):
-            # `securityContext: {}` in a block mapping becomes the block it stands for.
-            colon = text.index(":", target.key.end_mark.index)
-            lines = _block(content, target.key.start_mark.column + style.indent, style)
-            return Splice(colon + 1, node.end_mark.index, style.newline + style.newline.join(lines), target.depth)
+            # `securityContext: {}` in a block mapping becomes the block it stands for; an
+            # anchor or a tag before the `{}` stays on the key's line.
+            colon = text.index(":", target.key.end_mark.index)  # type: ignore[union-attr]
+            start = content_start(text, node)
+            while start > colon + 1 and text[start - 1] in " \t":
+                start -= 1
+            lines = _block(content, target.key.start_mark.column + style.indent, style)  # type: ignore[union-attr]
+            return Splice(start, node.end_mark.index, style.newline + style.newline.join(lines), target.depth)
         if node.flow_style:
-            like_key, like_value = (node.value[0] if node.value else (None, None))
-            entries = [f"{render_scalar(k, like_key, style)}: {_flow(v, like_key, like_value, style)}" for k, v in items]
-            return _flow_insert(text, node, [child for _, child in node.value], entries, target.depth, style, content)
-        _refuse_explicit_key(text, node.value[0][0])
-        return _insert_lines(text, _content_end(text, node), _block(content, node.value[0][0].start_mark.column, style), target.depth, style)
+            return _flow_insert(layout, node, flow_entries(node, content, style), target.depth, style, content)
+        refuse_explicit_key(text, node.value[0][0])
+        column = node.value[0][0].start_mark.column
+        return _insert_lines(text, layout.content_end(node), _block(content, column, style), target.depth, style)
     if isinstance(node, SequenceNode):
-        like = node.value[0] if node.value else None
-        entries = [_flow(item, None, like, style) for item in content]
+        entries = flow_entries(node, content, style)
         if node.flow_style:
-            return _flow_insert(text, node, list(node.value), entries, target.depth, style, content)
-        column = _dash_column(text, node.value[0])
-        pad = " " * column
-        return _insert_lines(text, _content_end(text, node), [f"{pad}- {entry}" for entry in entries], target.depth, style)
+            return _flow_insert(layout, node, entries, target.depth, style, content)
+        pad = " " * _dash_column(layout, node, 0)
+        return _insert_lines(text, layout.content_end(node), [f"{pad}- {entry}" for entry in entries], target.depth, style)
     raise PatchError("cannot add to this value", line=node.start_mark.line)
 
 
 def _block_key_with_empty_flow(text: str, key: Node | None, node: Node, style: Style) -> bool:
-    """``key: {}`` on one line of a block mapping, with nothing after the ``{}``."""
+    """``key: {}`` (or ``key: &anchor {}``) on one line of a block mapping, with nothing after the ``{}``."""
     if key is None or style.json or key.start_mark.line != node.start_mark.line or key.style not in (None, ""):
         return False
-    between = text[key.end_mark.index : node.start_mark.index]
-    return _ends_line(text, node) and between.strip() == ":" and _own_line(text, key)
+    between = text[key.end_mark.index : content_start(text, node)]
+    return ends_line(text, node.end_mark.index) and between.lstrip().startswith(":") and starts_line(text, key.start_mark.index)
 
 
-def _ends_line(text: str, node: Node) -> bool:
-    """Is ``node`` the last thing on its line (trailing blanks aside)?"""
-    return not text[node.end_mark.index : _line_after(text, node.end_mark.index)].strip()
-
-
-def _own_line(text: str, node: Node) -> bool:
-    """Does ``node`` start its line (Helm's ``securityContext:`` newline ``{}``)?"""
-    line_start = text.rfind("\n", 0, node.start_mark.index) + 1
-    return not text[line_start : node.start_mark.index].strip()
-
-
-def _flow_insert(text: str, node: Node, children: list[Node], entries: list[str], depth: int, style: Style, content: Any = None) -> Splice:
+def _flow_insert(layout: Layout, node: Node, entries: list[str], depth: int, style: Style, content: Any = None) -> Splice:
     """Add entries to a flow mapping or sequence, on one line or one per line as it is written."""
-    if not children and content is not None and not style.json and _own_line(text, node) and _ends_line(text, node):
+    text = layout.text
+    start = content_start(text, node)
+    if not node.value and content is not None and not style.json and start == node.start_mark.index and starts_line(text, start) and ends_line(text, node.end_mark.index):
         # `{}` alone on its line (what Helm's toYaml | nindent writes for empty values) becomes the
         # block it stands for, at its own column: the natural output, and no `{...}` soup. Anything
         # after it on the line (a `#` comment) would glue onto the last new line: keep flow style then.
         lines = _block(content, node.start_mark.column, style)
         return Splice(node.start_mark.index, node.end_mark.index, style.newline.join(lines).lstrip(" "), depth)
-    if not children:
-        open_, close = text[node.start_mark.index], text[node.end_mark.index - 1]
-        return Splice(node.start_mark.index, node.end_mark.index, open_ + ", ".join(entries) + close, depth)
-    first = node.value[0][0] if isinstance(node, MappingNode) else node.value[0]
-    one_per_line = first.start_mark.line > node.start_mark.line
+    if not node.value:
+        open_, close = text[start], text[node.end_mark.index - 1]
+        return Splice(start, node.end_mark.index, open_ + ", ".join(entries) + close, depth)
+    first_start = layout.child_range(node, 0)[0]
+    one_per_line = text.count("\n", start, first_start) > 0
     if one_per_line and isinstance(node, MappingNode):
         # JSON-style: new keys go on lines of their own before the first key,
         # so that no existing line has to gain a comma.
-        at = first.start_mark.index - first.start_mark.column
-        pad = " " * first.start_mark.column
+        at = line_start(text, first_start)
+        pad = text[at:first_start]
+        if pad.strip():
+            raise PatchError("a multi-line flow mapping whose first key shares its line", line=node.start_mark.line, node=node)
         return Splice(at, at, "".join(f"{pad}{entry},{style.newline}" for entry in entries), depth)
-    last = children[-1]
-    if last.start_mark.index < node.start_mark.index:
-        raise PatchError("the collection ends with an alias", line=node.start_mark.line)
-    end = _content_end(text, last)
+    end = layout.end_of_child(node, len(node.value) - 1)
     if one_per_line:  # a list keeps its order: the new item goes last and the old last line gains a comma
-        pad = " " * first.start_mark.column
+        pad = " " * (first_start - line_start(text, first_start))
         return Splice(end, end, "".join(f",{style.newline}{pad}{entry}" for entry in entries), depth)
     return Splice(end, end, "".join(f", {entry}" for entry in entries), depth)
 
@@ -449,15 +542,39 @@ def _flow_insert(text: str, node: Node, children: list[Node], entries: list[str]
 
 @dataclass
 class _Removal:
-    """Children to delete from one collection node, and the input lines each deletion spans."""
+    """Children (by slot) to delete from one collection node, and the input lines each deletion spans."""
 
     node: Node
-    children: list[tuple[Node | None, Node]] = field(default_factory=list)
+    slots: list[int] = field(default_factory=list)
     span_of: dict[int, tuple[int, int]] = field(default_factory=dict)
+    merge_source: Step | None = None
+    """How the node is reached when it is a merge key's source."""
 
 
-def _line_start(text: str, offset: int) -> int:
-    return text.rfind("\n", 0, offset) + 1
+def _collapse_emptied_sources(removals: dict[int, _Removal]) -> list[_Removal]:
+    """A merge key's source that loses every key goes itself (``<<: {runAsUser: 0}``), meaning the same."""
+    for removal in list(removals.values()):
+        step = removal.merge_source
+        if step is None or len(set(removal.slots)) != len(removal.node.value):
+            continue
+        outer = removals.setdefault(id(step.parent), _Removal(step.parent))  # type: ignore[arg-type]
+        outer.slots.append(step.slot)  # type: ignore[arg-type]
+        del removals[id(removal.node)]
+        removal.span_of = _Spans(outer, step.slot)  # type: ignore[assignment]
+        removals[id(removal.node)] = removal
+        removal.slots = []
+    return [removal for removal in removals.values() if removal.slots]
+
+
+class _Spans(dict):
+    """The span of every removed key of an emptied merge source: that of the source's removal."""
+
+    def __init__(self, outer: _Removal, slot: int) -> None:
+        super().__init__()
+        self.outer, self.slot = outer, slot
+
+    def __missing__(self, _key: int) -> tuple[int, int]:
+        return self.outer.span_of[self.slot]
 
 
 def _lines_of(text: str, start: int, end: int) -> tuple[int, int]:
@@ -468,85 +585,82 @@ def _lines_of(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _new_flow_entries(target: _Target, style: Style) -> list[str]:
     """The entries an insertion target adds to a flow collection, as text."""
-    node = target.node
-    if isinstance(node, MappingNode):
-        like_key, like_value = node.value[0] if node.value else (None, None)
-        return [f"{render_scalar(k, like_key, style)}: {_flow(v, like_key, like_value, style)}" for k, v in target.content.items()]
-    like = node.value[0] if node.value else None
-    return [_flow(item, None, like, style) for item in target.content]
+    return flow_entries(target.node, target.content, style)
 
 
-def _render_removal(text: str, removal: _Removal, adds: bool = False) -> list[Splice]:
+def _render_removal(layout: Layout, removal: _Removal, adds: bool = False) -> list[Splice]:
+    text = layout.text
     node = removal.node
-    children = list(node.value)
-    doomed = {id(child) for _, child in removal.children}
-    if len(doomed) == len(children) and not adds:
+    if len(set(removal.slots)) == len(node.value) and not adds:
         raise PatchError("removing every entry would leave an empty collection", line=node.start_mark.line)
     if node.flow_style:
-        return _remove_flow(text, removal, children, doomed)
+        return _remove_flow(layout, removal)
     splices = []
-    for index, (key, child) in enumerate(removal.children):
-        item = key if key is not None else child
-        if item.start_mark.index < node.start_mark.index:
-            raise PatchError("cannot remove an entry that comes from an alias", line=item.start_mark.line)
-        end = _line_after(text, _content_end(text, child, key))
-        start = _line_start(text, item.start_mark.index)
-        if key is None:  # a block sequence item: from its dash's line
-            dash = text.rfind("-", 0, child.start_mark.index) if child.start_mark.index else -1
-            if dash < 0 or text[start:dash].strip() or text[dash + 1 : child.start_mark.index].strip():
-                raise PatchError("the item does not start its own line", line=child.start_mark.line)
-        elif text[start : item.start_mark.index].strip():
-            start, end = _remove_first_key(text, node, key)
-        removal.span_of[id(child)] = _lines_of(text, start, end)
+    for slot in removal.slots:
+        start_of_entry, end_of_entry = layout.child_range(node, slot)
+        end = line_after(text, end_of_entry)
+        start = line_start(text, start_of_entry)
+        if isinstance(node, SequenceNode):  # a block sequence item: from its dash's line
+            dash = text.rfind("-", 0, start_of_entry)
+            if dash < start or text[start:dash].strip() or text[dash + 1 : start_of_entry].strip():
+                raise PatchError("the item does not start its own line", line=text.count("\n", 0, start_of_entry))
+        elif text[start:start_of_entry].strip():
+            start, end = _remove_first_key(layout, node, slot)
+        removal.span_of[slot] = _lines_of(text, start, end)
         splices.append(Splice(start, end, ""))
     return splices
 
 
-def _remove_first_key(text: str, node: Node, key: Node) -> tuple[int, int]:
-    """``- hostPort: 80`` then ``  containerPort: 80``: the next key moves up behind the dash."""
+def _remove_first_key(layout: Layout, node: Node, slot: int) -> tuple[int, int]:
+    """``- hostPort: 80`` then ``  containerPort: 80``: the next key moves up behind the dash.
+
+    With a comment line before the next key (a comment about that key), the
+    key stays where it is and the dash is left alone on its line: ``-``,
+    the comment, ``containerPort: 80`` is the same item.
+    """
+    text = layout.text
     pairs = node.value
-    if pairs[0][0] is not key or len(pairs) < 2:
+    key = pairs[slot][0]
+    if slot != 0 or len(pairs) < 2:
         raise PatchError("the key shares its line with other content", line=key.start_mark.line)
     following = pairs[1][0]
     if following.start_mark.column != key.start_mark.column or following.start_mark.line <= key.start_mark.line:
         raise PatchError("the key shares its line with other content", line=key.start_mark.line)
-    between = text[_content_end(text, pairs[0][1], key) : following.start_mark.index]
-    later_lines = between.partition("\n")[2]
-    # A comment at the end of the removed key's line goes with it, as it does
-    # with any removed line; a comment line before the next key is about that
-    # key, and moving the key up behind the dash would leave it stranded.
-    if "#" in later_lines:
+    dash = key.start_mark.index - 1
+    while dash >= 0 and text[dash] in " \t":
+        dash -= 1
+    end = layout.end_of_child(node, 0)
+    between = text[end : following.start_mark.index]
+    # A comment at the end of the removed key's line goes with it, as it does with any removed line.
+    if "#" not in between.partition("\n")[2]:
+        return key.start_mark.index, following.start_mark.index
+    if dash < 0 or text[dash] != "-":
         raise PatchError("a comment line follows the removed key", line=key.start_mark.line)
-    return key.start_mark.index, following.start_mark.index
+    line_end = line_after(text, end) - 1
+    if text[line_end - 1 : line_end] == "\r":
+        line_end -= 1
+    return dash + 1, line_end
 
 
-def _child_text_range(text: str, node: Node, pair: tuple[Node | None, Node]) -> tuple[int, int]:
-    key, child = pair
-    first = key if key is not None else child
-    if first.start_mark.index < node.start_mark.index or child.start_mark.index < node.start_mark.index:
-        raise PatchError("the collection holds an alias", line=node.start_mark.line)
-    return first.start_mark.index, _content_end(text, child, key)
-
-
-def _remove_flow(text: str, removal: _Removal, children: list, doomed: set[int], new_entries: list[str] = ()) -> list[Splice]:  # type: ignore[assignment]
+def _remove_flow(layout: Layout, removal: _Removal, new_entries: list[str] = ()) -> list[Splice]:  # type: ignore[assignment]
+    text = layout.text
     node = removal.node
-    pairs = [pair if isinstance(node, MappingNode) else (None, pair) for pair in children]
-    ranges = [_child_text_range(text, node, pair) for pair in pairs]
-    gone = [id(child) in doomed for _, child in pairs]
+    ranges = [layout.child_range(node, slot) for slot in range(len(node.value))]
+    gone = [slot in removal.slots for slot in range(len(node.value))]
     if node.start_mark.line == node.end_mark.line:
         kept = [text[a:b] for (a, b), g in zip(ranges, gone) if not g] + list(new_entries)
-        inner_start, inner_end = node.start_mark.index + 1, node.end_mark.index - 1
+        inner_start, inner_end = content_start(text, node) + 1, node.end_mark.index - 1
         lead = text[inner_start : ranges[0][0]]
         trail = text[ranges[-1][1] : inner_end]
         splice = Splice(inner_start, inner_end, lead + ", ".join(kept) + trail)
-        for _, child in removal.children:
-            removal.span_of[id(child)] = (node.start_mark.line, node.start_mark.line)
+        for slot in removal.slots:
+            removal.span_of[slot] = (node.start_mark.line, node.start_mark.line)
         return [splice]
     # One entry per line (JSON): drop each removed entry's lines with its comma; the last entry
     # without a trailing comma instead takes the comma of the kept entry before it.
     lines = [text.count("\n", 0, a) for a, _ in ranges]
-    if len(set(lines)) != len(lines) or any(text[_line_start(text, a) : a].strip() for a, _ in ranges):
-        raise PatchError("a multi-line flow collection with several entries on a line", line=node.start_mark.line)
+    if len(set(lines)) != len(lines) or any(text[line_start(text, a) : a].strip() for a, _ in ranges):
+        raise PatchError("a multi-line flow collection with several entries on a line", line=node.start_mark.line, node=node)
     kept_indices = [i for i, g in enumerate(gone) if not g]
     last_kept = kept_indices[-1] if kept_indices else -1
     splices = []
@@ -557,24 +671,32 @@ def _remove_flow(text: str, removal: _Removal, children: list, doomed: set[int],
         while after < len(text) and text[after] in " \t":
             after += 1
         has_comma = after < len(text) and text[after] == ","
-        line_end = _line_after(text, after + 1 if has_comma else end)
+        line_end = line_after(text, after + 1 if has_comma else end)
         if text[(after + 1 if has_comma else end) : line_end].strip():
-            raise PatchError("the removed entry shares its last line with other content", line=lines[index])
+            raise PatchError("the removed entry shares its last line with other content", line=lines[index], node=node)
         if has_comma or index < last_kept or last_kept < 0:
-            cut = (_line_start(text, start), line_end)
+            cut = (line_start(text, start), line_end)
         else:
             cut = (ranges[last_kept][1], end)
-        removal.span_of[id(pairs[index][1])] = _lines_of(text, *cut)
+        removal.span_of[index] = _lines_of(text, *cut)
         splices.append(Splice(cut[0], cut[1], ""))
     return _merge_adjacent(splices)
 
 
 def _outermost(deletions: list[Splice]) -> list[Splice]:
-    """Drop deletions inside another deletion: an item removed, then the emptied list with it."""
+    """Drop deletions inside another deletion: an item removed, then the emptied list with it.
+
+    Only a pure deletion swallows what lies inside it; a flow collection
+    rebuilt from its kept entries would write an inner one back as it was,
+    so both stay, overlap, and the collection is rewritten whole.
+    """
     return [
         inner
         for inner in deletions
-        if not any(outer is not inner and outer.start <= inner.start and inner.end <= outer.end and outer.end - outer.start > inner.end - inner.start for outer in deletions)
+        if not any(
+            outer is not inner and not outer.text and outer.start <= inner.start and inner.end <= outer.end and outer.end - outer.start > inner.end - inner.start
+            for outer in deletions
+        )
     ]
 
 
@@ -590,16 +712,23 @@ def _merge_adjacent(splices: list[Splice]) -> list[Splice]:
     return merged
 
 
-def _apply(text: str, splices: list[Splice]) -> str:
+def apply_splices(text: str, splices: list[Splice]) -> str:
     """Splice from the end backwards; at one offset, deeper insertions come first."""
+    return _apply(text, splices)
+
+
+def _apply(text: str, splices: list[Splice]) -> str:
     ordered = sorted(splices, key=lambda s: (s.start, -s.depth))
     pieces: list[str] = []
     position = 0
+    previous: Splice | None = None
     for splice in ordered:
         if splice.start < position:
-            raise PatchError("two edits overlap")
+            span = (min(previous.start, splice.start), max(previous.end, splice.end))  # type: ignore[union-attr]
+            raise PatchError("two edits overlap", line=text.count("\n", 0, span[0]), span=span)
         pieces.append(text[position : splice.start])
         pieces.append(splice.text)
         position = splice.end
+        previous = splice
     pieces.append(text[position:])
     return "".join(pieces)

@@ -240,10 +240,14 @@ def test_explicit_keys_leave_the_document_untouched_with_a_finding():
     assert any("explicit '?' key" in r.message for r in result.findings)
 
 
-def test_items_provided_by_a_merge_key_do_not_crash():
+def test_items_provided_by_a_merge_key_are_hardened_where_they_are_written():
     text = "apiVersion: v1\nkind: List\n<<: {items: [{apiVersion: v1, kind: Pod, spec: {containers: [{name: c}]}}]}\n"
     result = harden_bytes(text.encode())
-    assert result.output == text and result.findings
+    assert result.output == (
+        "apiVersion: v1\nkind: List\n<<: {items: [{apiVersion: v1, kind: Pod, spec: {containers: [{name: c, securityContext: "
+        "{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}}], securityContext: "
+        "{runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, automountServiceAccountToken: false}}]}\n"
+    )
 
 
 # Wrong shapes: untouched where unreadable, a finding says why, the rest still hardened.
@@ -298,11 +302,15 @@ def test_wrong_shapes_are_reported_and_the_rest_is_hardened(tmp_path, name):
 # Found by the fuzzer (fuzz/fuzz_harden.py): each once failed closed with exit 123.
 
 
-def test_an_empty_value_inside_a_flow_mapping_is_left_alone_with_a_finding():
+def test_an_empty_value_inside_a_flow_mapping_gets_its_value_in_a_rewrite_of_the_collection():
     data = b'{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},\n "spec": {"containers": [{"name": "a",\n   "securityContext"}]}}\n'
     result = harden_bytes(data)
-    assert result.output_bytes == data
-    assert any("cannot fill an empty value inside a flow mapping" in r.message for r in result.findings)
+    assert result.output_bytes == (
+        b'{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},\n "spec": {"containers": [{"name": "a",\n   "securityContext": '
+        b'{"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}}}], "securityContext": '
+        b'{"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}, "automountServiceAccountToken": false}}\n'
+    )
+    assert harden_bytes(result.output_bytes).output_bytes == result.output_bytes
 
 
 def test_a_helm_empty_mapping_with_a_comment_glued_to_it_is_hardened_in_flow_style():

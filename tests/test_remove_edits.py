@@ -78,11 +78,25 @@ def test_set_below_a_removed_key_inserts_it_anew():
     assert result.output == "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: a\n  securityContext:\n    runAsNonRoot: true\n"
 
 
-def test_removing_inside_a_yaml_anchor_is_refused_with_a_finding():
-    text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    containers:\n    - name: a\n      securityContext: &sc {runAsUser: 0, privileged: true}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n  spec:\n    containers:\n    - name: b\n      securityContext: *sc\n"
-    result = run(text, lambda pod: pod.remove(("securityContext", "runAsUser"), "rm", first(pod)))
-    assert result.output == text
-    assert [r.message for r in result.findings][0] == "rm: not edited, it is inside a YAML anchor used in other places"
+SHARED = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    containers:\n    - name: a\n      securityContext: &sc {runAsUser: 0, privileged: true}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n  spec:\n    containers:\n    - name: b\n      securityContext: *sc # shared\n"
+
+
+def test_the_same_removal_in_every_place_an_anchor_is_used_is_made_once_where_it_is_written():
+    result = run(SHARED, lambda pod: pod.remove(("securityContext", "runAsUser"), "rm", first(pod)))
+    assert result.output == SHARED.replace("&sc {runAsUser: 0, privileged: true}", "&sc {privileged: true}")
+    assert [(r.line, r.message) for r in result.changes] == [(10, "rm"), (10, "rm")]
+
+
+def test_a_removal_in_one_place_only_un_shares_the_other_first():
+    def fn(pod):
+        if pod.object_name == "a":
+            pod.remove(("securityContext", "runAsUser"), "rm", first(pod))
+
+    result = run(SHARED, fn)
+    assert result.output == SHARED.replace("&sc {runAsUser: 0, privileged: true}", "&sc {privileged: true}").replace(
+        "*sc # shared", "{runAsUser: 0, privileged: true} # shared"
+    )
+    assert run(result.output, fn).output == result.output
 
 
 def test_removing_an_item_another_transform_appended_is_refused():
@@ -104,11 +118,15 @@ def test_removing_a_missing_field_changes_nothing():
 
 
 def test_a_refused_edit_names_its_line_in_the_stream_not_in_the_document():
-    refused = "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: b\n    ports:\n    - hostPort: 1\n      # the app's port\n      containerPort: 1\n"
+    # Removing a key a shared merge source provides cannot be written: the source serves other ports.
+    refused = "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: b\n    ports:\n    - <<: &port {hostPort: 1, protocol: TCP}\n      containerPort: 1\n    - <<: *port\n      containerPort: 2\n"
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n" + refused
     result = harden(text, load_profile("baseline").with_unsafe_fixes(True))
     assert result.output == text
-    finding = next(r for r in result.findings if r.message.startswith("Document left unchanged"))
-    assert finding.message == "Document left unchanged: line 12: a comment line follows the removed key"
-    assert (finding.document, finding.line) == (1, 12)
-    assert text.splitlines()[11] == "    - hostPort: 1"
+    finding = next(r for r in result.findings if r.message.startswith("Not hardened"))
+    assert finding.message == (
+        "Not hardened: line 14: cannot remove hostPort: a merge key (<<) shared with other places provides it; "
+        "the document is left as it was, without its 2 change(s)"
+    )
+    assert (finding.document, finding.line) == (1, 14)
+    assert text.splitlines()[13] == "    - <<: *port"
