@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from hardener.errors import InputError, ProfileError
 from hardener.exemptions import Exemptions, parse_exemptions
 from hardener.images import ImageFacts, ImageTable, parse_entries, shipped_table
 from hardener.kinds import parse_kinds, workload_kinds
-from hardener.model import noun
+from hardener.model import noun, plural
 from hardener.registry import Registry, default_registry
 from hardener.transform import Transform
 from hardener.yamlnodes import compose, to_data
@@ -118,11 +119,16 @@ def _build(raw: dict, source: str, registry: Registry) -> Profile:
 
 
 def _resolve(name_or_path: str, registry: Registry, seen: tuple[str, ...]) -> tuple[dict, str]:
-    """Read one profile and everything it extends, merged (child wins)."""
+    """Read one profile and everything it extends, merged (child wins).
+
+    A file reached through ``extends`` may be anything (``extends:
+    ../../etc/shadow``): its errors name the file and the problem, never
+    its content.
+    """
     text, source = _read(name_or_path, relative_to=FsPath(seen[-1]).parent if seen and FsPath(seen[-1]).exists() else None)
     if source in seen:
         raise ProfileError(f"{source}: 'extends' loops back: {' -> '.join(seen + (source,))}")
-    return _merge(_parse(text, source), source, registry, seen), source
+    return _merge(_parse(text, source, quiet=bool(seen)), source, registry, seen), source
 
 
 def _merge(raw: dict, source: str, registry: Registry, seen: tuple[str, ...]) -> dict:
@@ -192,27 +198,40 @@ def _read(name_or_path: str, relative_to: FsPath | None) -> tuple[str, str]:
     return shipped.read_text(encoding="utf-8"), f"{name_or_path} (shipped)"
 
 
-def _parse(text: str, source: str) -> dict:
-    return copy.deepcopy(_parse_cached(text, source))
+def _parse(text: str, source: str, quiet: bool = False) -> dict:
+    return copy.deepcopy(_parse_cached(text, source, quiet))
 
 
 @functools.lru_cache(maxsize=64)
-def _parse_cached(text: str, source: str) -> dict:
-    """Read with the manifests' own C composer: duplicate keys are refused here too, naming the line."""
+def _parse_cached(text: str, source: str, quiet: bool) -> dict:
+    """Read with the manifests' own C composer: duplicate keys are refused here too, naming the line.
+
+    ``quiet``: the file was not named by the user but reached through
+    ``extends``; an error quotes nothing from it (a key, a value).
+    """
     try:
         raw = to_data(compose(text, file=source), file=source, text=text).data
     except InputError as exc:
+        if quiet and not exc.message.startswith("invalid YAML"):
+            exc = InputError("not a hardener profile (it does not read as one)", file=exc.file, document=exc.document, line=exc.line)
         raise ProfileError(str(exc)) from None
-    return _check(raw, source)
+    return _check(raw, source, quiet)
 
 
-def _check(raw: Any, source: str) -> dict:
+_KEY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+"""An unknown key worth naming in an error: a misspelled profile key, not a line of some other file."""
+
+
+def _check(raw: Any, source: str, quiet: bool = False) -> dict:
     """The top level of a profile: a mapping of known keys, with a mapping of transforms."""
     if not isinstance(raw, dict):
         raise ProfileError(f"{source}: a profile is a mapping with 'transforms' (and optionally 'extends')")
-    unknown = set(raw) - _TOP_LEVEL_KEYS
+    unknown = sorted(map(str, set(raw) - _TOP_LEVEL_KEYS))
     if unknown:
-        raise ProfileError(f"{source}: unknown {noun(len(unknown), 'key')} {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_TOP_LEVEL_KEYS))}")
+        allowed = ", ".join(sorted(_TOP_LEVEL_KEYS))
+        if quiet or not all(_KEY_NAME.fullmatch(key) for key in unknown):
+            raise ProfileError(f"{source}: not a hardener profile: {plural(len(unknown), 'top-level key')} unknown to profiles; allowed: {allowed}")
+        raise ProfileError(f"{source}: unknown {noun(len(unknown), 'key')} {', '.join(unknown)}; allowed: {allowed}")
     if raw.get("transforms") is not None and not isinstance(raw["transforms"], dict):
         raise ProfileError(f"{source}: 'transforms' must be a mapping of transform id to settings")
     return raw

@@ -72,6 +72,38 @@ def test_profile_errors_name_file_transform_and_key(tmp_path, body, error):
     assert str(path) in str(info.value) and error in str(info.value)
 
 
+SHADOW = "root:$6$salt$hashhashhash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (SHADOW, "not a hardener profile: 2 top-level keys unknown to profiles; allowed: "),
+        ("password: hunter2\ntoken: abc\n", "not a hardener profile: 2 top-level keys unknown to profiles; allowed: "),
+        ("password: hunter2\npassword: hunter3\n", ":2: not a hardener profile (it does not read as one)"),
+        ("user: [hunter2\n", ":2:1: invalid YAML: did not find expected ',' or ']'"),
+    ],
+)
+def test_a_profile_extending_a_file_that_is_no_profile_names_the_file_and_not_its_content(tmp_path, content, problem):
+    secret = tmp_path / "secret"
+    secret.write_text(content)
+    path = write(tmp_path, f"extends: {secret}\n")
+    result = hardener("fix", "--profile", path, "-", stdin="apiVersion: v1\nkind: Pod\n")
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"{secret}{problem}" in result.stderr or f"{secret}: {problem}" in result.stderr
+    message = result.stderr.replace(str(tmp_path), "")
+    for word in ("hash", "hunter", "root", "daemon", "password", "token", "user"):
+        assert word not in message
+
+
+def test_a_file_given_as_the_profile_is_not_echoed_either(tmp_path):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(SHADOW)
+    with pytest.raises(ProfileError) as info:
+        load_profile(str(secret))
+    assert str(info.value).startswith(f"{secret}: not a hardener profile: 2 top-level keys unknown to profiles; allowed: description, ")
+
+
 def test_opt_in_numeric_uid_and_gid_are_marked_may_break(tmp_path):
     path = write(tmp_path, "extends: restricted\ntransforms:\n  run-as-non-root: {run_as_user: 65532, run_as_group: 65532}\n")
     text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: nginx\n"
