@@ -48,7 +48,7 @@ def harden_one(item: Input, profile: Profile, write_back: WriteBack | None = Non
 def _harden_one(item: Input, profile: Profile) -> Outcome:
     from hardener.api import harden_bytes
     from hardener.textio import decode
-    from hardener.triage import EMPTY, NOT_KUBERNETES, looks_like_kubernetes, unrendered_template
+    from hardener.triage import EMPTY, NOT_KUBERNETES, kustomize_patch, looks_like_kubernetes, unrendered_template
 
     outcome = Outcome(item.name, display=item.label)
     try:
@@ -69,7 +69,7 @@ def _harden_one(item: Input, profile: Profile) -> Outcome:
             if not text.strip():
                 return _skipped(outcome, EMPTY)
             if not looks_like_kubernetes(text):
-                return _skipped(outcome, NOT_KUBERNETES)
+                return _skipped(outcome, kustomize_patch(text, outcome.label) or NOT_KUBERNETES)
     except HardenerError as exc:
         outcome.result = None
         outcome.error = exc

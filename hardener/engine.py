@@ -14,6 +14,7 @@ from hardener.context import PodContext
 from hardener.errors import InputError, InternalError
 from hardener.exemptions import decide
 from hardener.gate import Tally, safety_of
+from hardener.kustomize import PATCH_REASON, directive_in, mentions_directive
 from hardener.model import CHANGE, ERROR, FINDING, SKIP, WARNING, Record
 from hardener.patch import PatchError, Style, detect_style, is_json_document, patch_spans, render_document
 from hardener.pod_run import run_object, run_pod
@@ -132,6 +133,8 @@ def _harden_document(chunk: Chunk, profile: Profile, file: str, newline: str, st
             return chunk.text, [Record(SKIP, "", f"Skipped {reason}", line=error.line, **base)]
         raise
     view = to_data(root, file=file, document=chunk.index, first_line=chunk.first_line, text=chunk.text)
+    if mentions_directive(chunk.text) and (directive := directive_in(view.data)) is not None:
+        return chunk.text, [Record(SKIP, "", f"Skipped the document: {PATCH_REASON} (it uses {directive})", line=chunk.first_line + 1, **base)]
     json_style = is_json_document(root)
     records: list[Record] = []
     for path, message in document_problems(view.data):

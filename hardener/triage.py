@@ -7,7 +7,8 @@ is left untouched, with a reason in the report, when it is:
 * an unrendered template: it holds ``{{`` or ``{%`` and a document is not
   valid YAML, so nothing in it can be edited safely;
 * not Kubernetes YAML: the engine found nothing to do and no document has
-  top-level ``apiVersion`` and ``kind`` keys.
+  top-level ``apiVersion`` and ``kind`` keys; a JSON 6902 patch (a list of
+  ``op``/``path`` operations) is named as the kustomize patch it is.
 
 Everything else goes through the engine exactly as ``hardener fix -`` would
 take it, so an in-place write gives the same bytes as the filter.
@@ -65,6 +66,23 @@ def looks_like_kubernetes(text: str) -> bool:
         elif _BLOCK_API_VERSION.search(body) and _BLOCK_KIND.search(body):
             return True
     return False
+
+
+def kustomize_patch(text: str, file: str) -> Skip | None:
+    """A Skip when ``text`` is a JSON 6902 patch (kustomize's ``patchesJson6902``); None otherwise."""
+    from hardener.kustomize import PATCH_REASON, is_json6902
+    from hardener.yamlnodes import to_data
+
+    for chunk in split(text):
+        if not chunk.is_document:
+            continue
+        try:
+            data = to_data(compose(chunk.text, file=file, document=chunk.index, first_line=chunk.first_line)).data
+        except InputError:
+            return None
+        if is_json6902(data):
+            return Skip("kustomize patch", f"{PATCH_REASON} (a JSON 6902 patch)")
+    return None
 
 
 NOT_KUBERNETES = Skip(

@@ -14,6 +14,8 @@ Some files are found but must not be touched, and the report says why:
   its target is walked (and hardened) on its own.
 * Helm chart templates (a ``templates/`` directory next to a ``Chart.yaml``)
   are sources, not manifests: the rendered chart is what gets hardened.
+* kustomize patches a kustomization lists (``hardener.kustomize``): a file
+  named on the command line too, when the kustomization beside it lists it.
 
 Content-based skips (unrendered templates, non-Kubernetes YAML) need the
 bytes and are decided where the file is read (``hardener.triage``). The
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from hardener.errors import InputError
 from hardener.files import STDIN
+from hardener.kustomize import KUSTOMIZATION_NAMES, PATCH_REASON, listed_patches, patches_beside
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -61,6 +64,8 @@ def collect(paths: list[str], chart_values: bool = False) -> list[Input]:
     for path in paths or [STDIN]:
         if path != STDIN and os.path.isdir(path):
             inputs.extend(walk(path, chart_values))
+        elif path != STDIN and os.path.realpath(path) in (beside := patches_beside(path)):
+            inputs.append(Input(path, skip=_patch_skip(beside[os.path.realpath(path)])))
         else:
             inputs.append(Input(path))
     return _once_each(inputs)
@@ -86,10 +91,18 @@ def walk(root: str, chart_values: bool = False) -> list[Input]:
     """
     real_root = os.path.realpath(root)
     listed = _git_listing(root)
-    relatives = listed if listed is not None else _plain_listing(root)
+    relatives = sorted(set(listed if listed is not None else _plain_listing(root)))
+    patches = {
+        patch: relative
+        for relative in relatives
+        if os.path.basename(relative) in KUSTOMIZATION_NAMES
+        for patch in listed_patches(os.path.join(root, relative))
+    }
     inputs = []
-    for relative in sorted(set(relatives)):
+    for relative in relatives:
         found = _candidate(root, real_root, relative, chart_values)
+        if found is not None and found.skip is None and os.path.realpath(found.name) in patches:
+            found = Input(found.name, walked=True, skip=_patch_skip(patches[os.path.realpath(found.name)]))
         if found is not None:
             inputs.append(found)
     return inputs
@@ -174,6 +187,10 @@ def _candidate(root: str, real_root: str, relative: str, chart_values: bool) -> 
             ),
         )
     return Input(name, walked=True)
+
+
+def _patch_skip(kustomization: str) -> Skip:
+    return Skip("kustomize patch", f"{PATCH_REASON} (a patch {kustomization} lists)")
 
 
 def _shown(directory: str, real_root: str) -> str:
