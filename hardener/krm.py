@@ -178,8 +178,12 @@ def run_function(text: str, overrides=None) -> FunctionOutput:
     for item in data.get("items") or []:
         path, file_index = _file_of(item)
         next_index[path] = max(next_index.get(path, 0), (file_index or 0) + 1)
+    hardened: set[int] = set()
     for index, node in enumerate(items_node.value if items_node is not None else []):
         item = data["items"][index]
+        if id(node) in hardened:
+            continue  # an alias of an item already hardened (`- *a`): its text is the alias, which follows
+        hardened.add(id(node))
         excluded = item_settings[index].excluded
         if excluded is not None:
             reason = f"Not hardened: excluded by the configuration ({excluded.value!r} at {excluded.source})"
@@ -294,17 +298,45 @@ def _item_text(document: dict, dash: str, newline: str) -> str:
 
 
 def _as_block_yaml(data: Any) -> str:
+    """``data`` as block YAML that every reader reads back as ``data``.
+
+    A string YAML 1.1 (kubectl), YAML 1.2 or go-yaml would read as anything
+    else (``yes``, ``on``, ``NO``, ``1:20``, ``0755``, ``2024-01-01``) is quoted.
+    """
     from io import StringIO
 
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=True)
+    yaml.Resolver = _QuotingResolver()
     yaml.default_flow_style = False
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
     yaml.width = 1 << 16
     stream = StringIO()
     yaml.dump(data, stream)
     return stream.getvalue()
+
+
+def _QuotingResolver() -> type:
+    """A resolver for dumping that calls a plain scalar a string only when every reader agrees."""
+    from ruamel.yaml.nodes import ScalarNode
+    from ruamel.yaml.resolver import VersionedResolver
+    from ruamel.yaml.tag import Tag
+
+    from hardener import scalars
+
+    yaml11 = VersionedResolver(version=(1, 1))
+
+    class QuotingResolver(VersionedResolver):
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            tag = super().resolve(kind, value, implicit)
+            if kind is ScalarNode and implicit[0] and tag == scalars.STR:
+                for other in (scalars.plain_tag(value), str(yaml11.resolve(kind, value, implicit))):
+                    if other != scalars.STR:
+                        return Tag(suffix=other)
+            return tag
+
+    return QuotingResolver
 
 
 # --------------------------------------------------------------------------- results

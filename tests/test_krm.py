@@ -254,3 +254,35 @@ def test_crlf_deep_indents_flow_items_and_lists_are_spliced_in_place():
     assert [p["spec"]["securityContext"] for p in pods] == [{"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}] * 3
     listed = [r for r in data["results"] if r["resourceRef"].get("name") == "r"]
     assert listed and listed[0]["resourceRef"] == {"apiVersion": "v1", "kind": "Pod", "name": "r"}
+
+
+def test_a_json_list_re_emitted_as_yaml_keeps_every_string_a_string_for_kubectl():
+    from ruamel.yaml import YAML
+
+    data = load(RESOURCE_LIST)
+    words = ["yes", "on", "NO", "1:20", "0755", "y", "2024-01-01", "1e3"]
+    data["items"][0]["metadata"]["labels"] = {f"k{i}": word for i, word in enumerate(words)}
+    out = krm(json.dumps(data))
+    assert out.returncode == 0, out.stderr.decode()
+    text = out.stdout.decode()
+    for word in words:
+        assert f"'{word}'" in text
+    yaml11 = YAML(typ="safe", pure=True)
+    yaml11.version = (1, 1)  # how kubectl's go-yaml v2 reads booleans and numbers
+    for reader in (yaml11, YAML(typ="safe", pure=True)):
+        labels = reader.load(text)["items"][0]["metadata"]["labels"]
+        assert list(labels.values()) == words
+
+
+def test_an_item_that_aliases_another_is_hardened_once():
+    text = (
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+        "- &pod\n  apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n  spec:\n    containers:\n    - name: c\n      image: nginx\n"
+        "- *pod\n"
+    )
+    out = krm(text)
+    assert out.returncode == 0, out.stderr.decode()
+    result = out.stdout.decode()
+    assert result.count("runAsNonRoot: true") == 1 and "\n- *pod\n" in result
+    items = load(out.stdout)["items"]
+    assert items[0] == items[1] and items[0]["spec"]["securityContext"]["runAsNonRoot"] is True

@@ -95,3 +95,42 @@ def test_kpt_writes_added_service_accounts_beside_their_workloads(tmp_path: Path
         assert not Counter(comments(before[name])) - Counter(comments(after[name])), f"a comment was lost in {name}"
     run([kpt, "fn", "eval", str(package), "--exec", "hardener krm", "--", "profile=restricted-service-accounts"], host_env)
     assert read(package) == after, "a second run adds nothing"
+
+
+SHARED_ANCHOR = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: NAME
+  labels: &labels
+    app: NAME
+spec:
+  selector:
+    matchLabels: *labels
+  template:
+    metadata:
+      labels: *labels
+    spec:
+      hostNetwork: on
+      containers:
+      - name: NAME
+        image: nginx
+"""
+
+
+def test_kpt_runs_a_package_whose_files_share_an_anchor_name(tmp_path: Path, host_env: dict):
+    """kpt hands the function one ResourceList with &labels defined twice: legal YAML, the latest binds."""
+    kpt = str(host(hosts.kpt_binary))
+    package = tmp_path / "pkg"
+    package.mkdir()
+    for name in ("web", "api"):
+        (package / f"{name}.yaml").write_text(SHARED_ANCHOR.replace("NAME", name))
+    run([kpt, "fn", "eval", str(package), "--exec", "hardener krm"], host_env)
+    after = read(package)
+    for name in ("web", "api"):
+        text = after[f"{name}.yaml"]
+        assert "labels: &labels\n" in text and text.count("*labels") == 2, "the anchors stay as written"
+        assert "hostNetwork: false" in text and "runAsNonRoot: true" in text
+        assert YAML(typ="safe").load(text)["spec"]["template"]["metadata"]["labels"] == {"app": name}
+    run([kpt, "fn", "eval", str(package), "--exec", "hardener krm"], host_env)
+    assert read(package) == after, "a second run changes nothing"
