@@ -159,7 +159,7 @@ class FlowPlan:
                 return text[written[0] : written[1]]
             return self._render(item)
         key, value = node.value[slot]
-        if not self._edited(value):
+        if self.layout.is_alias(node, slot) or not self._edited(value):  # an alias follows its anchor's edits
             return text[written[0] : written[1]]
         if is_empty(value) and not value.value:  # `{securityContext}` or `{securityContext: }` gains its value
             return text[key.start_mark.index : key.end_mark.index] + ": " + flow_text(self.additions[id(value)], key, None, self.style)

@@ -17,6 +17,9 @@ judged by the independent checker in tests/psa.py:
 * with unsafe fixes, a violation is left only where the patcher could not
   place an edit, and then its error finding says so and names the line.
 
+The shapes the issue names are also written out one by one (``SHAPES``): bytes
+in, bytes out, clean for psa.py with unsafe fixes, error findings without.
+
 ``HYPOTHESIS_PROFILE=ci`` (the suite's, derandomized) or ``deep``.
 """
 
@@ -102,6 +105,9 @@ class Writer:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
+        self.step = rng.choice([2, 4])
+        self.offset = rng.choice([0, self.step])  # `- x` under its key, or indented
+        self.scalar_anchors: dict[bool, str] = {}
         self.anchors = 0
         self.written: dict[str, tuple[str, dict]] = {}  # json of a securityContext -> (anchor, value) already written
         self.alias_containers = False
@@ -111,6 +117,11 @@ class Writer:
         return self.rng.random() < p
 
     def scalar(self, value) -> str:
+        if isinstance(value, bool) and self.chance(0.15):  # one anchored boolean, aliased by other fields
+            if value in self.scalar_anchors:
+                return f"*{self.scalar_anchors[value]}"
+            self.scalar_anchors[value] = anchor = f"b{self.next_anchor()}"
+            return f"&{anchor} {'true' if value else 'false'}"
         if value is True:
             return self.rng.choice(TRUE_WORDS)
         if value is False:
@@ -146,7 +157,7 @@ class Writer:
 
     def entry(self, key: str, value, column: int, pad: str) -> list[str]:
         if key == "args" and isinstance(value, str):
-            return [f"{pad}args: |+", " " * (column + 2) + value.rstrip("\n"), ""]
+            return [f"{pad}args: |+", " " * (column + self.step) + value.rstrip("\n"), ""]
         if isinstance(value, dict) and not value:
             return [pad + key + ": " + self.rng.choice(["{}", "&e%d {} # anchored" % self.next_anchor(), "!!map {} # tagged"])]
         if isinstance(value, dict) and key == "securityContext":
@@ -155,11 +166,11 @@ class Writer:
         if isinstance(value, dict):
             if self.chance(0.25) and not block_only:
                 return [f"{pad}{key}: {self.flow(value, column, self.chance(0.5))}"]
-            return [f"{pad}{key}:"] + self.mapping(value, column + 2)
+            return [f"{pad}{key}:"] + self.mapping(value, column + self.step)
         if isinstance(value, list) and value:
             if self.chance(0.25) and not block_only:
                 return [f"{pad}{key}: {self.flow(value, column, self.chance(0.5))}"]
-            return [f"{pad}{key}:"] + self.sequence(value, column + self.rng.choice([0, 2]))
+            return [f"{pad}{key}:"] + self.sequence(value, column + self.offset)
         return [f"{pad}{key}: {self.scalar(value)}"]
 
     def next_anchor(self) -> int:
@@ -174,17 +185,22 @@ class Writer:
                 return [f"{pad}securityContext: *{anchor}" + (" # shared" if self.chance(0.3) else "")]
             extra = {k: v for k, v in value.items() if k not in base}
             if base and all(value.get(k) == v for k, v in base.items()) and extra and self.chance(0.7):
-                return [f"{pad}securityContext:", " " * (column + 2) + f"<<: *{anchor}"] + self.mapping(extra, column + 2)
-        if value and self.chance(0.2):  # an inline merge source, used once
+                return [f"{pad}securityContext:", " " * (column + self.step) + f"<<: *{anchor}"] + self.mapping(extra, column + self.step)
+        if value and self.chance(0.2):  # an inline merge source (or two), used once
             inner = dict(list(value.items())[: max(1, len(value) // 2)])
             rest = {k: v for k, v in value.items() if k not in inner}
-            body = [" " * (column + 2) + f"<<: {self.flow(inner, column + 2, False)}"] + self.mapping(rest, column + 2)
+            if len(inner) > 1 and self.chance(0.5):  # a list of sources: the first that has a key wins
+                first, *others = inner.items()
+                source = f"[{self.flow(dict([first]), 0, False)}, {self.flow(dict(others), 0, False)}]"
+            else:
+                source = self.flow(inner, column + self.step, False)
+            body = [" " * (column + self.step) + f"<<: {source}"] + self.mapping(rest, column + self.step)
             return [f"{pad}securityContext:"] + body
         anchor = f"sc{self.next_anchor()}"
         self.written[signature] = (anchor, value)
         if self.chance(0.4):
             return [f"{pad}securityContext: &{anchor} {self.flow(value, column, self.chance(0.5))}"]
-        return [f"{pad}securityContext: &{anchor}"] + self.mapping(value, column + 2)
+        return [f"{pad}securityContext: &{anchor}"] + self.mapping(value, column + self.step)
 
     def sequence(self, items: list, column: int) -> list[str]:
         lines = []
@@ -226,7 +242,8 @@ def insecure_stream(draw) -> tuple[str, str]:
             documents.append("\n".join(writer.mapping({"apiVersion": "v1", "kind": "List", "items": [document, second]}, 0)) + "\n")
         else:
             documents.append("\n".join(writer.mapping(document, 0)) + "\n")
-    return "---\n".join(documents), shape
+    text = "---\n".join(documents)
+    return (text.replace("\n", "\r\n") if draw(st.integers(0, 4)) == 0 else text), shape
 
 
 def _profile(unsafe: bool):
@@ -272,3 +289,74 @@ def test_no_insecure_pod_passes_without_an_error_finding(unsafe, drawn):
     STATS["documents needing the fallback"] += sum(1 for r in result.records if r.message.startswith(FALLBACK))
     again = harden(result.output, profile)
     assert again.output == result.output, "a second run changed the output"
+
+
+# The shapes the issue names, each written out: bytes in, bytes out, clean for tests/psa.py.
+SHAPES = {
+    'multi-line flow': (
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [\n    {name: c, image: nginx,  # the app\n     securityContext: {privileged: true, runAsUser: 0}}\n  ], hostNetwork: true}\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [\n    {name: c, image: nginx,  # the app\n     securityContext: {privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}}\n  ], hostNetwork: false, securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, automountServiceAccountToken: false}\n',
+    ),
+    'inline merge source': (
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {<<: {privileged: true}}\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {<<: {privileged: false}, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
+    ),
+    'alias shared by two containers': (
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: nginx\n    securityContext: &sc\n      privileged: true\n  - name: b\n    image: nginx\n    securityContext: *sc\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: nginx\n    securityContext: &sc\n      privileged: false\n      allowPrivilegeEscalation: false\n      readOnlyRootFilesystem: true\n      capabilities:\n        drop:\n        - ALL\n  - name: b\n    image: nginx\n    securityContext: *sc\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
+    ),
+    'comment line between keys': (
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    ports:\n    - hostPort: 80\n      # the container port\n      containerPort: 80\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    ports:\n    -\n      # the container port\n      containerPort: 80\n    securityContext:\n      allowPrivilegeEscalation: false\n      readOnlyRootFilesystem: true\n      capabilities:\n        drop:\n        - ALL\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
+    ),
+    'anchored empty flow mapping and a comment': (
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: !!map {} # tagged\n  containers:\n  - name: c\n    image: nginx\n    securityContext: &x {} # anchored\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: !!map {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}} # tagged\n  containers:\n  - name: c\n    image: nginx\n    securityContext: &x {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}} # anchored\n  automountServiceAccountToken: false\n',
+    ),
+    'keep-chomping block scalar': (
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    args: |+\n      keep\n\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    args: |+\n      keep\n\n    securityContext:\n      allowPrivilegeEscalation: false\n      readOnlyRootFilesystem: true\n      capabilities:\n        drop:\n        - ALL\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
+    ),
+    'minified JSON, two edits in one mapping': (
+        '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx","securityContext":{"privileged":true,"runAsUser":0}}]}}\n',
+        '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx","securityContext":{"privileged":false, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}}}], "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}, "automountServiceAccountToken": false}}\n',
+    ),
+    'an anchored boolean aliased inside a rewritten flow mapping': (
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx, securityContext: {allowPrivilegeEscalation: &t true, runAsUser: 0}}], hostNetwork: *t}\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx, securityContext: {allowPrivilegeEscalation: &t false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}}], hostNetwork: *t, securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, automountServiceAccountToken: false}\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_each_shape_the_issue_names_is_hardened_clean_with_unsafe_fixes(name):
+    text, expected = SHAPES[name]
+    result = harden(text, _profile(True))
+    assert result.output == expected
+    for chunk in split(result.output):
+        if chunk.is_document:
+            for metadata, spec in pod_specs(to_data(compose(chunk.text)).data):
+                assert check_pod(metadata, spec) == []
+    assert harden(result.output, _profile(True)).output == result.output
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_each_shape_the_issue_names_fails_closed_without_unsafe_fixes(name):
+    text, hardened = SHAPES[name]
+    result = harden(text, _profile(False))
+    assert not any(r.message.startswith(FALLBACK) for r in result.findings), "the shape itself is patched"
+    withheld = [r for r in result.findings if r.severity == ERROR and r.unsafe_fix]
+    assert withheld or result.output == hardened, "an explicit insecure value is an error finding, or there was none"
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_yaml_1_1_booleans_are_read_as_kubectl_reads_them(unsafe):
+    text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: on\n  containers:\n  - name: c\n    image: nginx\n    securityContext:\n      privileged: yes\n"
+    result = harden(text, _profile(unsafe))
+    if unsafe:
+        assert "  hostNetwork: false\n" in result.output and "      privileged: false\n" in result.output
+        assert {(r.line, r.before, r.after) for r in result.changes if r.path[-1] in ("hostNetwork", "privileged")} == {(5, True, False), (10, True, False)}
+    else:
+        assert "  hostNetwork: on\n" in result.output and "      privileged: yes\n" in result.output
+        withheld = {(r.line, r.path[-1]) for r in result.findings if r.severity == ERROR and r.unsafe_fix}
+        assert withheld == {(5, "hostNetwork"), (10, "privileged")}
