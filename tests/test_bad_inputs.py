@@ -49,6 +49,12 @@ ERRORS = {
     "duplicate key": (POD + "spec:\n  hostNetwork: true\n", "duplicate key 'spec' (first at line 5)", 9),
     "duplicate key deep inside": (POD + "    image: y\n", "duplicate key 'image' (first at line 8)", 9),
     "recursive alias": ("apiVersion: v1\nkind: Pod\nmetadata: &a\n  x: *a\n", "recursive alias", 3),  # the anchor that is re-entered
+    "merge key kubectl reads otherwise": (
+        POD + "  hostPID: false\n  <<: {hostPID: true}\n",
+        "ambiguous merge key: 'hostPID' is set here and again by the merge key (<<) at line 10; Kubernetes (go-yaml v2) takes the merged value",
+        9,
+    ),
+    "a tag kubectl cannot decode": (POD + "    securityContext: {runAsUser: !!int 0.5}\n", "cannot decode !!float `0.5` as a !!int", 9),
     "billion laughs": (_bomb(10), "alias bomb", None),
     "100,000 levels of [": ("apiVersion: v1\nkind: Pod\nx: " + "[" * 100_000 + "]" * 100_000 + "\n", "nesting deeper", 3),
     "100,000 unclosed [": ("apiVersion: v1\nkind: Pod\nx: " + "[" * 100_000 + "\n", "nesting deeper", 3),

@@ -360,3 +360,12 @@ def test_yaml_1_1_booleans_are_read_as_kubectl_reads_them(unsafe):
         assert "  hostNetwork: on\n" in result.output and "      privileged: yes\n" in result.output
         withheld = {(r.line, r.path[-1]) for r in result.findings if r.severity == ERROR and r.unsafe_fix}
         assert withheld == {(5, "hostNetwork"), (10, "privileged")}
+
+
+@pytest.mark.parametrize("zero", ["0.0", "0e0", "!!float 0", "00", "0x0", "-0"])
+def test_every_spelling_of_uid_0_is_root(zero):
+    text = f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext:\n      runAsUser: {zero}\n"
+    withheld = [r for r in harden(text, _profile(False)).findings if r.unsafe_fix and r.path[-1] == "runAsUser"]
+    assert [(r.line, r.before) for r in withheld] == [(9, 0)]
+    hardened = harden(text, _profile(True)).output
+    assert "runAsUser" not in hardened and "runAsNonRoot: true" in hardened

@@ -119,18 +119,30 @@ spec:
 
 
 def test_kpt_runs_a_package_whose_files_share_an_anchor_name(tmp_path: Path, host_env: dict):
-    """kpt hands the function one ResourceList with &labels defined twice: legal YAML, the latest binds."""
+    """kpt hands the function one ResourceList with &labels defined twice: legal YAML, the latest binds.
+
+    ``hostNetwork: on`` is true to kubectl: an explicit value, so the function fails on it until
+    unsafe fixes are allowed, and then turns it off.
+    """
+    import subprocess
+
     kpt = str(host(hosts.kpt_binary))
     package = tmp_path / "pkg"
     package.mkdir()
     for name in ("web", "api"):
         (package / f"{name}.yaml").write_text(SHARED_ANCHOR.replace("NAME", name))
-    run([kpt, "fn", "eval", str(package), "--exec", "hardener krm"], host_env)
+    before = read(package)
+    refused = subprocess.run([kpt, "fn", "eval", str(package), "--exec", "hardener krm"], env=host_env, capture_output=True)
+    assert refused.returncode != 0 and b"Set hostNetwork to false on the pod (it was explicitly true): not applied" in refused.stderr
+    assert read(package) == before
+    profile = tmp_path / "unsafe.yaml"
+    profile.write_text("extends: restricted\nunsafe-fixes: true\n")
+    run([kpt, "fn", "eval", str(package), "--exec", "hardener krm", "--", f"profile={profile}"], host_env)
     after = read(package)
     for name in ("web", "api"):
         text = after[f"{name}.yaml"]
         assert "labels: &labels\n" in text and text.count("*labels") == 2, "the anchors stay as written"
         assert "hostNetwork: false" in text and "runAsNonRoot: true" in text
         assert YAML(typ="safe").load(text)["spec"]["template"]["metadata"]["labels"] == {"app": name}
-    run([kpt, "fn", "eval", str(package), "--exec", "hardener krm"], host_env)
+    run([kpt, "fn", "eval", str(package), "--exec", "hardener krm", "--", f"profile={profile}"], host_env)
     assert read(package) == after, "a second run changes nothing"
