@@ -178,13 +178,17 @@ def lookup(data: Any, path: Path) -> Any:
 
 
 _KIND = re.compile(
-    r"""(?:\bkind["']?|(?P<escaped_key>"[^"\n]*\\[^"\n]*")|(?P<alias_key>\*[^ \t\r\n,\[\]{}]+))"""  # the key, or a spelling of it
-    r"""[ \t]*(?:\r?\n[ \t]*)?:"""  # ``? kind`` puts the colon on the next line
+    r"""kind["']?[ \t]*(?:\r?\n[ \t]*)?:"""  # the key (``? kind`` puts the colon on the next line)
     r"""(?:[ \t]|\r?\n|#[^\n]*\n)*"""  # the value may follow on a later line, after comments
     r"""(?:[!&][^ \t\r\n]*(?:[ \t]|\r?\n)+)*"""  # tags and anchors: ``kind: !!str Pod``
     r"""(?:[|>][0-9+-]*[ \t]*(?:#[^\n]*)?\r?\n[ \t]*)?"""  # a block scalar: ``kind: |-`` and ``Pod`` below it
     r"""(?:(?P<alias>\*)|"(?P<escaped>[^"\n]*\\)|["']?(?P<name>[A-Za-z][A-Za-z0-9]*))"""
 )
+"""Starts with the literal ``kind`` (a leading ``\\b`` would cost the regex engine its fast literal scan)."""
+_SPELLED_KEY = re.compile(
+    r"""(?:^[ \t]*(?:-[ \t]+)*|[{,?][ \t]*)(?:"[^"\n]*\\[^"\n]*"|\*[^ \t\r\n,\[\]{}]+)[ \t]*:""", re.MULTILINE
+)
+"""A key written with an escape (``"k\\x69nd":``) or as an alias (``*k :``): it may be ``kind``."""
 _BINARY_TAG = re.compile(r"![^ \t\r\n]*binary")
 """``!!binary`` (or ``!<tag:yaml.org,2002:binary>``): base64 that may decode to ``kind`` or ``Pod``."""
 
@@ -199,10 +203,15 @@ def mentions_kind(text: str, kinds: frozenset[str]) -> bool:
     double quotes (``"\\x50od"``, ``"k\\x69nd": Pod``), an alias as the key,
     or base64 (``!!binary``) anywhere are all "maybe" and parsed.
     """
-    if _BINARY_TAG.search(text):
+    if "!" in text and _BINARY_TAG.search(text):
+        return True
+    if ("\\" in text or "*" in text) and _SPELLED_KEY.search(text):
         return True
     for match in _KIND.finditer(text):
-        if match.group("alias") or match.group("escaped") is not None or match.group("escaped_key") or match.group("alias_key"):
+        before = text[match.start() - 1 : match.start()]
+        if before.isalnum() or before == "_":
+            continue  # `subkind:` is not `kind:`
+        if match.group("alias") or match.group("escaped") is not None:
             return True
         name = match.group("name")
         if name in kinds or name.endswith("List"):
