@@ -36,6 +36,12 @@ from hardener.errors import InputError
 MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_EXPANDED_NODES = 1_000_000
 """A document whose aliases would expand to more nodes than this is refused."""
+MAX_EXPANDED_CHARS = 16 << 20
+"""A document whose aliases would expand its scalars to more characters than this, and than the
+document's own length, is refused. Node counts alone let a few hundred aliases of a long string
+through, and whatever walks the data whole (verification's marshal, a report of a value) pays
+for every copy: a 100 KB file expanded to 2 GB. Without aliases a document's scalars are never
+longer than its text, so no alias-free document is ever refused."""
 MAX_DEPTH = 500
 """Deeper nesting is refused before composing: the C composer recurses on the
 C stack and crashes the process (no RecursionError) near 100,000 levels, and
@@ -279,10 +285,12 @@ def to_data(root: Node | None, *, file: str = "<stdin>", document: int | None = 
         return DataView(None)
     where = _Where(text or "", file, document, first_line)
     builder: _Builder = _FastBuilder(where, text is not None)
+    builder.bound_chars(root)
     try:
         data = builder.build_recursive(root)  # type: ignore[attr-defined]
     except _TooDeep:
         builder = _Builder(where, text is not None)
+        builder.bound_chars(root)
         data = builder.build(root)
     except _BadScalar as bad:
         raise builder.bad_scalar(bad) from None
@@ -298,8 +306,21 @@ class _Builder:
         self.where = where
         self.exact = exact  # marks index into where.text; else only their line is known
         self.memo: dict[int, Any] = {}
-        self.sizes: dict[int, int] = {}
+        self.sizes: dict[int, int] = {}  # expanded node count of each collection
+        self.chars: dict[int, int] = {}  # expanded scalar characters of each collection
         self.shared: set[int] = set()
+        self.max_chars = MAX_EXPANDED_CHARS
+
+    def bound_chars(self, root: Node) -> None:
+        """The character bound for ``root``'s document: the constant, or the document's own length."""
+        span = root.end_mark.index - root.start_mark.index if root.end_mark and root.start_mark else 0
+        self.max_chars = max(MAX_EXPANDED_CHARS, span)
+
+    def check_expansion(self, size: int, chars: int, node: Node) -> None:
+        if size > MAX_EXPANDED_NODES:
+            raise self.error(f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused", node)
+        if chars > self.max_chars:
+            raise self.error(f"aliases expand to more than {self.max_chars:,} characters (an alias bomb?); refused", node)
 
     def error(self, message: str, node: Node) -> InputError:
         if self.exact:
@@ -329,6 +350,7 @@ class _Builder:
             if isinstance(current, ScalarNode):
                 self.memo[key] = _scalar(current)
                 self.sizes[key] = 1
+                self.chars[key] = len(current.value)
             elif not ready:
                 self.memo[key] = None  # placeholder: a cycle back here is an error
                 stack.append((current, True))
@@ -341,10 +363,12 @@ class _Builder:
         return self.memo[id(node)]
 
     def _collection(self, node: Node) -> Any:
-        size = 1 + sum(self.sizes.get(id(child), 1) for child in _children(node))
-        if size > MAX_EXPANDED_NODES:
-            raise self.error(f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused", node)
+        children = _children(node)
+        size = 1 + sum(self.sizes.get(id(child), 1) for child in children)
+        chars = sum(self.chars.get(id(child), 0) for child in children)
+        self.check_expansion(size, chars, node)
         self.sizes[id(node)] = size
+        self.chars[id(node)] = chars
         if isinstance(node, SequenceNode):
             return [self.memo[id(item)] for item in node.value]
         return self._mapping(
@@ -451,19 +475,22 @@ class _FastBuilder(_Builder):
         if depth > self.MAX_DEPTH:
             raise _TooDeep
         memo[key] = None  # placeholder: a cycle back here is an error
-        sizes = self.sizes
+        sizes, chars_of = self.sizes, self.chars
         size = 1
+        chars = 0
         if isinstance(node, SequenceNode):
             data = []
             for item in node.value:
                 if isinstance(item, ScalarNode):
                     data.append(_scalar(item))
                     size += 1
+                    chars += len(item.value)
                 else:
                     data.append(self.build_recursive(item, depth + 1))
                     size += sizes[id(item)]
-            if size > MAX_EXPANDED_NODES:
-                raise self.error(f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused", node)
+                    chars += chars_of[id(item)]
+            if size > MAX_EXPANDED_NODES or chars > self.max_chars:
+                self.check_expansion(size, chars, node)
         else:
             pairs = []  # every child is built before this mapping is checked, as _Builder does
             plain_keys = True
@@ -471,28 +498,34 @@ class _FastBuilder(_Builder):
                 if key_node.ctag is _STR_TAG:
                     key_data = key_node.value
                     size += 1
+                    chars += len(key_data)
                 elif isinstance(key_node, ScalarNode):
                     key_data = _scalar(key_node)
                     plain_keys = False
                     size += 1
+                    chars += len(key_node.value)
                 else:
                     key_data = self.build_recursive(key_node, depth + 1)
                     plain_keys = False
                     size += sizes[id(key_node)]
+                    chars += chars_of[id(key_node)]
                 if isinstance(value_node, ScalarNode):
                     value_data = _scalar(value_node)
                     size += 1
+                    chars += len(value_node.value)
                 else:
                     value_data = self.build_recursive(value_node, depth + 1)
                     size += sizes[id(value_node)]
+                    chars += chars_of[id(value_node)]
                 pairs.append((key_node, key_data, value_node, value_data))
-            if size > MAX_EXPANDED_NODES:
-                raise self.error(f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (an alias bomb?); refused", node)
+            if size > MAX_EXPANDED_NODES or chars > self.max_chars:
+                self.check_expansion(size, chars, node)
             # String keys, no merge key: one dict, unless two keys collapse into one.
             data = {k: v for _, k, _, v in pairs} if plain_keys else None
             if data is None or len(data) != len(pairs):
                 data = self._mapping(pairs)  # merges, complex keys, and the duplicate-key error
         sizes[key] = size
+        chars_of[key] = chars
         memo[key] = data
         return data
 
