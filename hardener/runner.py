@@ -18,7 +18,7 @@ from typing import IO, Callable, Iterator
 from hardener.errors import HardenerError, InputError, InternalError
 from hardener.files import STDIN, open_input, write_atomic
 from hardener.gate import CHECK_DEFAULT, FIX_DEFAULT, Tally, failure, registry_safety, tally
-from hardener.model import Record, RecordViews, plural
+from hardener.model import CHANGE, FINDING, Record, RecordViews, plural
 from hardener.profile import Profile
 from hardener.walk import Input, Skip, collect
 
@@ -80,6 +80,8 @@ class Outcome:
     skip: Skip | None = None
     display: str | None = None
     """The name reports use instead of ``name`` (``--stdin-filename``)."""
+    tally: Tally | None = None
+    """The gate's counts, kept once the records went to the run's spool."""
 
     @property
     def label(self) -> str:
@@ -87,10 +89,36 @@ class Outcome:
             return self.display
         return "<stdin>" if self.name == STDIN else self.name
 
+    @property
+    def change_count(self) -> int:
+        """How many changes this input made (wherever its records are now)."""
+        counted = self.tally or getattr(self.result, "tally", None)
+        return counted.changes if counted is not None else len(self.result.changes)
+
 
 @dataclass
 class RunSummary:
+    """Every outcome of a run, in input order; their records in ``spool`` when the run keeps them on disk."""
+
     outcomes: list[Outcome] = field(default_factory=list)
+    spool: object = None  # hardener.recordspool.RecordSpool
+    _safety: dict | None = field(default=None, repr=False)
+
+    def add(self, outcome: Outcome) -> None:
+        """Keep ``outcome``; its records go to the spool (counted on the outcome), not to memory."""
+        if self.spool is not None and outcome.result is not None and outcome.tally is None:
+            self.spool_records(outcome, outcome.result.records)
+            outcome.result.records = []
+        self.outcomes.append(outcome)
+
+    def spool_records(self, outcome: Outcome, records: list[Record]) -> None:
+        """Send ``records`` of ``outcome`` to the spool as they are made, counted for the gate on the outcome."""
+        if self._safety is None:
+            self._safety = registry_safety()
+        counted = outcome.tally = outcome.tally or Tally()
+        for record in records:
+            counted.add(record, self._safety)
+        self.spool.extend(records)  # type: ignore[attr-defined]
 
     @property
     def errors(self) -> list[Outcome]:
@@ -114,8 +142,15 @@ class RunSummary:
 
     def iter_records(self) -> Iterator[Record]:
         """Every record of the run, input by input, in order; each call starts again from the first."""
+        if self.spool is not None:
+            yield from self.spool  # type: ignore[misc]
+            return
         for outcome in self.results:
             yield from outcome.result.records
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()  # type: ignore[attr-defined]
 
 
 def collect_inputs(paths: list[str], chart_values: bool = False) -> list[Input]:
@@ -124,30 +159,52 @@ def collect_inputs(paths: list[str], chart_values: bool = False) -> list[Input]:
 
 
 def harden_inputs(
-    items: list[Input | str], profile: Profile, jobs: int = 1, on_done=None, write_back: WriteBack | None = None
+    items: list[Input | str],
+    profile: Profile,
+    jobs: int = 1,
+    on_done=None,
+    write_back: WriteBack | None = None,
+    summary: RunSummary | None = None,
 ) -> RunSummary:
-    """Harden every input (in ``jobs`` processes); an error stops that input only.
+    """Harden every input (in ``jobs`` processes) into ``summary``; an error stops that input only.
 
     With ``write_back``, each result keeps only what that write-back needs
-    (``keep_for``), in the worker, before it is sent back.
+    (``keep_for``), in the worker, before it is sent back; with a spool on
+    ``summary``, records go to disk as each outcome arrives.
     """
     from hardener.bulk import harden_many
 
+    summary = summary if summary is not None else RunSummary()
     inputs = [Input(item) if isinstance(item, str) else item for item in items]
-    return RunSummary(list(harden_many(inputs, profile, jobs, on_done, write_back)))
+    for outcome in harden_many(inputs, profile, jobs, on_done, write_back):
+        summary.add(outcome)
+    return summary
 
 
-def stream_inputs(items: list[Input], profile: Profile, sink: IO[bytes], *, keep_records: bool, on_done=None) -> RunSummary:
-    """Harden every input into ``sink`` document by document (filter mode); an error stops that input only."""
+def stream_inputs(
+    items: list[Input], profile: Profile, sink: IO[bytes], *, keep_records: bool, on_done=None, summary: RunSummary | None = None
+) -> RunSummary:
+    """Harden every input into ``sink`` document by document (filter mode); an error stops that input only.
+
+    With a spool on ``summary``, each document's records go to it as soon as
+    the document is done; the result's tally counts them all the same.
+    """
     from hardener.streaming import harden_stream
 
-    summary = RunSummary()
+    summary = summary if summary is not None else RunSummary()
     for item in items:
         outcome = Outcome(item.name, display=item.label)
+        on_records = None
+        if keep_records and summary.spool is not None:
+            def on_records(records: list[Record]) -> None:
+                summary.spool.extend(records)  # type: ignore[union-attr]
+
         try:
             handle = open_input(item.name)
             try:
-                outcome.result = harden_stream(handle, item.profile or profile, sink, file=outcome.label, keep_records=keep_records)
+                outcome.result = harden_stream(
+                    handle, item.profile or profile, sink, file=outcome.label, keep_records=keep_records, on_records=on_records
+                )
             finally:
                 if item.name != STDIN:
                     handle.close()
@@ -159,13 +216,22 @@ def stream_inputs(items: list[Input], profile: Profile, sink: IO[bytes], *, keep
     return summary
 
 
-def _streams(write_back: WriteBack, items: list[Input]) -> bool:
-    """A filter run streams: stdout, one input named by the user.
+class _NullSink:
+    """Where ``check`` streams the hardened text it does not need."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+def _streams(write_back: WriteBack, items: list[Input], jobs: int) -> bool:
+    """A filter streams one input named by the user to stdout; a check streams named inputs one at a time.
 
     Several files to stdout are joined whole (``joined``), which needs the
     start of each file's output before writing what goes between them.
     """
     plain = all(not item.walked and item.skip is None and item.chart is None for item in items)
+    if write_back is WriteBack.CHECK:
+        return plain and (len(items) == 1 or jobs == 1)
     return write_back is WriteBack.STDOUT and plain and len(items) == 1
 
 
@@ -245,19 +311,25 @@ def run(
     if write_back is WriteBack.STDOUT and bulk:
         err.write("error: a directory holds many files; rewrite them with -w, or use --diff or --check\n")
         return EXIT_INPUT_ERROR
+    from hardener.recordspool import RecordSpool
+
     jobs = jobs or default_jobs()
+    streams = _streams(write_back, items, jobs)
+    keep_records = bool(report or diagnostics) or not streams
+    # A diff keeps each file's texts anyway, and an explained one needs its records beside them.
+    summary = RunSummary(spool=RecordSpool() if keep_records and write_back is not WriteBack.DIFF else None)
     spool = None  # a streaming filter's output, held until every input has succeeded
     with progress(len(items), info) as advance:
-        if _streams(write_back, items):
+        if streams:
             from hardener.streaming import new_spool
 
-            spool = new_spool()
-            summary = stream_inputs(items, profile, spool, keep_records=bool(report or diagnostics), on_done=advance)
+            spool = new_spool() if write_back is WriteBack.STDOUT else _NullSink()
+            stream_inputs(items, profile, spool, keep_records=keep_records, on_done=advance, summary=summary)
         else:
-            summary = harden_inputs(items, profile, jobs, advance, write_back)
+            harden_inputs(items, profile, jobs, advance, write_back, summary)
     internal = [o for o in summary.errors if isinstance(o.error, InternalError)]
     if internal:
-        if spool is not None:
+        if spool is not None and hasattr(spool, "close"):
             spool.close()
         for outcome in internal:
             err.write(f"internal error: {outcome.error}\n")
@@ -291,13 +363,13 @@ def run(
         for outcome in summary.changed:
             try:
                 write_atomic(outcome.name, outcome.result.output_bytes)
-                info.write(f"hardened {outcome.label} ({plural(len(outcome.result.changes), 'change')})\n")
+                info.write(f"hardened {outcome.label} ({plural(outcome.change_count, 'change')})\n")
             except InputError as exc:
                 outcome.error = exc
                 err.write(f"error: {exc}\n")
     elif write_back is WriteBack.CHECK:
         for outcome in summary.changed:
-            info.write(f"would harden {outcome.label} ({plural(len(outcome.result.changes), 'change')})\n")
+            info.write(f"would harden {outcome.label} ({plural(outcome.change_count, 'change')})\n")
 
     if diagnostics and not quiet and not explained:  # an explained diff already shows each finding at its line
         _print_diagnostics(summary, diagnostics, out, err, in_diff=write_back is WriteBack.DIFF)
@@ -326,7 +398,7 @@ def run_tally(summary: RunSummary) -> Tally:
     safety = registry_safety()
     counted = Tally()
     for outcome in summary.results:
-        own = getattr(outcome.result, "tally", None)
+        own = outcome.tally or getattr(outcome.result, "tally", None)
         counted += own if own is not None else tally(outcome.result.records, safety)
     return counted
 
@@ -356,24 +428,20 @@ def _print_diagnostics(summary: RunSummary, fmt: str, out: IO[bytes], err: IO[st
     already shows every change) only the findings, on stderr, so stdout stays
     a patch.
     """
-    from hardener.model import CHANGE, FINDING
+    from hardener.report.text import sorted_by_line
 
     wanted = (FINDING,) if in_diff else (CHANGE, FINDING)
-    records = [
-        record
-        for outcome in summary.results
-        for record in sorted(outcome.result.records, key=lambda r: r.line or 0)
-        if record.type in wanted
-    ]
     if fmt == "github":
         from hardener.report.github import annotation as line
     else:
         from hardener.report.text import diagnostic as line
-    text = "".join(line(record) + "\n" for record in records)
-    if in_diff:
-        err.write(text)
-    else:
-        out.write(text.encode("utf-8"))
+    for record in sorted_by_line(summary.iter_records()):  # one document's records held at a time
+        if record.type in wanted:
+            if in_diff:
+                err.write(line(record) + "\n")
+            else:
+                out.write((line(record) + "\n").encode("utf-8"))
+    if not in_diff:
         out.flush()
 
 

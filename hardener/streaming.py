@@ -26,7 +26,7 @@ import codecs
 import struct
 import tempfile
 from dataclasses import dataclass, field
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 from hardener.engine import DocumentHardener, needs_stream_index
 from hardener.errors import InputError
@@ -128,13 +128,23 @@ class DecodedLines:
         return text
 
 
-def harden_stream(handle: IO[bytes], profile: Profile, sink: IO[bytes], *, file: str = "<stdin>", keep_records: bool = True) -> StreamedResult:
+def harden_stream(
+    handle: IO[bytes],
+    profile: Profile,
+    sink: IO[bytes],
+    *,
+    file: str = "<stdin>",
+    keep_records: bool = True,
+    on_records: Callable[[list[Record]], None] | None = None,
+) -> StreamedResult:
     """Harden the YAML stream read from ``handle`` into ``sink``, one document at a time.
 
     Raises InputError as soon as something cannot be read; what was written
     to ``sink`` by then is partial and must be thrown away (``spooled_run``
     does that). A profile whose transforms need a stream index reads the
-    input into a ``ChunkSpool`` first, indexing as it goes.
+    input into a ``ChunkSpool`` first, indexing as it goes. With
+    ``on_records``, each document's records are handed over as soon as it is
+    done (to a spool on disk) instead of being kept on the result.
     """
     lines = DecodedLines(handle, file)
     line_iter = iter(lines)
@@ -155,11 +165,14 @@ def harden_stream(handle: IO[bytes], profile: Profile, sink: IO[bytes], *, file:
             index_document(index, chunk, file)
             spool.add(chunk)
         chunks = spool.chunks()
-    hardener = DocumentHardener(profile, file, newline, index, keep_records=keep_records)
+    hardener = DocumentHardener(profile, file, newline, index, keep_records=keep_records or on_records is not None)
     sink.write(encoding.bom)
     codec = encoding.codec
     for chunk in chunks:
         sink.write(hardener.harden(chunk).encode(codec))
+        if on_records is not None and hardener.records:
+            on_records(hardener.records)
+            hardener.records = []
     return StreamedResult(hardener.records, hardener.documents, hardener.changed_documents, hardener.tally)
 
 

@@ -263,7 +263,9 @@ def test_a_plain_fix_imports_no_report_code():
 
 
 def test_a_json_report_imports_only_the_json_renderer():
-    assert _loaded_modules("fix", "--report", "json") == ["hardener.report", "hardener.report.json", "hardener.report.records"]
+    assert _loaded_modules("fix", "--report", "json") == [
+        "hardener.report", "hardener.report.json", "hardener.report.jsonout", "hardener.report.records"
+    ]
 
 
 STREAM = b"""\

@@ -6,18 +6,21 @@ so a consumer never has to look a transform up to know why it acted.
 
 from __future__ import annotations
 
-import json
 from typing import IO
 
 from hardener.model import CHANGE, FINDING, SKIP
+from hardener.report.jsonout import array, write_object
 from hardener.report.records import iter_records, record_dict, summary_dict
 
 SECTIONS = {CHANGE: "changes", FINDING: "findings", SKIP: "skipped"}
 
 
 def render(summary, out: IO[str]) -> None:
-    report: dict = {"changes": [], "findings": [], "skipped": []}
-    for record in iter_records(summary):
-        report[SECTIONS[record.type]].append(record_dict(record))
-    report["summary"] = summary_dict(summary)
-    out.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    """One pass over the records per section, each record written as soon as it is read back."""
+    members = [(name, array(_section(summary, record_type))) for record_type, name in SECTIONS.items()]
+    write_object(out, [*members, ("summary", summary_dict(summary))], 0)
+    out.write("\n")
+
+
+def _section(summary, record_type: str):
+    return (record_dict(r) for r in iter_records(summary) if r.type == record_type)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 from pathlib import PurePath
 from typing import IO
 from urllib.parse import quote
 
 from hardener.model import CHANGE, ERROR, FINDING, SKIP, Record
+from hardener.report.jsonout import array, obj, write_object
 from hardener.report.records import (
     ENGINE_ID,
     TransformInfo,
@@ -44,25 +44,27 @@ warning finding, and ``note`` for a change (hardened: nothing is left to do ther
 
 
 def render(summary, out: IO[str]) -> None:
+    """Two passes over the records: the rules and counts first (they come before the results), then the results."""
     from hardener import __version__
 
-    records = [r for r in iter_records(summary) if r.type in (CHANGE, FINDING)]
-    rule_ids = _rule_ids(records)
-    run = {
-        "tool": {
-            "driver": {
-                "name": "hardener",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "rules": [_rule(transform_info(rule_id)) for rule_id in rule_ids],
-            }
-        },
-        "invocations": [_invocation(summary)],
-        "results": [_result(record, rule_ids) for record in records],
-        "properties": {"skipped": sum(1 for r in iter_records(summary) if r.type == SKIP)},
+    rule_ids, skipped = _rules_and_skips(iter_records(summary))
+    results = (_result(r, rule_ids) for r in iter_records(summary) if r.type in (CHANGE, FINDING))
+    tool = {
+        "driver": {
+            "name": "hardener",
+            "version": __version__,
+            "semanticVersion": __version__,
+            "rules": [_rule(transform_info(rule_id)) for rule_id in rule_ids],
+        }
     }
-    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    out.write(json.dumps(log, indent=2, ensure_ascii=False) + "\n")
+    run = obj([
+        ("tool", tool),
+        ("invocations", [_invocation(summary)]),
+        ("results", array(results)),
+        ("properties", {"skipped": skipped}),
+    ])
+    write_object(out, [("$schema", SCHEMA_URI), ("version", "2.1.0"), ("runs", array([run]))], 0)
+    out.write("\n")
 
 
 def artifact_uri(file: str) -> str:
@@ -76,7 +78,7 @@ def artifact_uri(file: str) -> str:
         path = os.path.relpath(path, base)
     except ValueError:  # another drive on Windows: keep the name at least
         path = PurePath(path).name
-    return quote(PurePath(path).as_posix())
+    return quote(PurePath(path).as_posix(), errors="surrogateescape")  # a file name's own bytes, even when not UTF-8
 
 
 @functools.lru_cache(maxsize=8)
@@ -92,13 +94,19 @@ def _work_tree_root(cwd: str) -> str | None:
         here = parent
 
 
-def _rule_ids(records: list[Record]) -> list[str]:
-    """The rules the results use, in run order (the engine's pseudo-transform last)."""
+def _rules_and_skips(records) -> tuple[list[str], int]:
+    """The rules the results use, in run order (the engine's pseudo-transform last), and the skips counted."""
     from hardener.registry import default_registry
 
     registry = default_registry()
-    ids = {transform_info(r.transform).id for r in records}
-    return sorted(ids, key=lambda i: (i == ENGINE_ID, registry.order(i), i))
+    ids: set[str] = set()
+    skipped = 0
+    for record in records:
+        if record.type == SKIP:
+            skipped += 1
+        else:
+            ids.add(transform_info(record.transform).id)
+    return sorted(ids, key=lambda i: (i == ENGINE_ID, registry.order(i), i)), skipped
 
 
 def _rule(info: TransformInfo) -> dict:
