@@ -18,7 +18,7 @@ import os
 from typing import Callable, Iterator
 
 from hardener.errors import HardenerError
-from hardener.files import read_input
+from hardener.files import read_input, read_snapshot
 from hardener.model import SKIP, Record
 from hardener.profile import Profile
 from hardener.runner import Outcome, WriteBack, keep_for
@@ -39,13 +39,13 @@ def harden_one(item: Input, profile: Profile, write_back: WriteBack | None = Non
 
     With ``write_back``, the result keeps only what that write-back needs.
     """
-    outcome = _harden_one(item, item.profile or profile)
+    outcome = _harden_one(item, item.profile or profile, write_back)
     if write_back is not None and outcome.result is not None:
         outcome.result = keep_for(write_back, outcome.result)
     return outcome
 
 
-def _harden_one(item: Input, profile: Profile) -> Outcome:
+def _harden_one(item: Input, profile: Profile, write_back: WriteBack | None) -> Outcome:
     from hardener.api import harden_bytes
     from hardener.textio import decode
     from hardener.triage import EMPTY, NOT_KUBERNETES, kustomize_patch, looks_like_kubernetes, unrendered_template
@@ -56,7 +56,9 @@ def _harden_one(item: Input, profile: Profile) -> Outcome:
             # A file named on the command line and excluded by the configuration
             # passes through as it is (a filter never drops a file from its output).
             return _skipped(outcome, item.skip, b"" if item.walked else read_input(item.name))
-        data = read_input(item.name)
+        data, snapshot = read_snapshot(item.name)
+        if write_back is WriteBack.WRITE:
+            outcome.source = snapshot  # -w replaces the file only if it still holds these bytes
         if item.chart is not None:
             return _harden_chart_values(outcome, data, item.chart, profile)
         if item.walked:

@@ -1,8 +1,10 @@
 """The ``hardener`` command line.
 
 Exit codes follow black: 0 done (also when files were changed), 1 ``--check``
-found something to change, 2 usage or input error, 123 internal error. In
-filter mode (stdin to stdout) stdout carries only the YAML stream.
+found something to change, 2 usage or input error or a write the environment
+refused (disk full, closed pipe), 123 internal error, 130/143 interrupted by
+SIGINT/SIGTERM. In filter mode (stdin to stdout) stdout carries only the
+YAML stream.
 """
 
 from __future__ import annotations
@@ -431,8 +433,7 @@ def krm(
         output, code, messages = result.text.encode("utf-8"), result.exit_code, result.messages
     for message in messages:
         _err(message)
-    sys.stdout.buffer.write(output)
-    sys.stdout.buffer.flush()
+    _emit(output)
     raise typer.Exit(code)
 
 
@@ -467,7 +468,7 @@ def transforms_command() -> None:
     from hardener.docs import list_text
     from hardener.registry import default_registry
 
-    sys.stdout.write(list_text(default_registry()))
+    _emit(list_text(default_registry()))
 
 
 @app.command()
@@ -477,7 +478,7 @@ def explain(transform_id: str = typer.Argument(..., metavar="ID", help="A transf
     from hardener.registry import RegistryError, default_registry
 
     try:
-        sys.stdout.write(explain_text(default_registry(), transform_id))
+        _emit(explain_text(default_registry(), transform_id))
     except RegistryError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(EXIT_INPUT_ERROR) from None
@@ -493,7 +494,7 @@ def profiles_list(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
         from hardener.profile_show import list_profiles
 
-        sys.stdout.write(list_profiles())
+        _emit(list_profiles())
 
 
 @profiles_app.command("show")
@@ -502,7 +503,7 @@ def profiles_show(name: str = typer.Argument(..., help="A shipped profile name o
     from hardener.profile_show import injection_problems, show_profile
 
     profile = _load_profile(name)
-    sys.stdout.write(show_profile(name))
+    _emit(show_profile(name))
     problems = injection_problems(profile)
     for problem in problems:
         _err(f"error: {profile.source}: transforms: {problem}")
@@ -511,27 +512,80 @@ def profiles_show(name: str = typer.Argument(..., help="A shipped profile name o
 
 
 def main() -> None:
-    """Console-script entry point: every failure becomes an exit code, never a bare traceback.
+    """Console-script entry point: every failure becomes an exit code and one line, never a bare traceback.
 
-    Usage errors are click's (exit 2, with its message); anything else that
-    escapes is our bug and exits 123.
+    Usage errors are click's (exit 2, with its message). A write the
+    environment refuses (disk full, closed pipe, I/O error) or memory running
+    out exits 2, Ctrl-C 130, each with one line; anything
+    else that escapes is our bug and exits 123. Standard output and error
+    are replaced for the command by writers that never lose a byte
+    (``hardener.writes``); whatever they still hold is flushed here, so a
+    full device is reported instead of Python's "Exception ignored" at exit.
     """
+    from hardener.writes import complete_streams
+
     # Hardening allocates many short-lived, acyclic objects (nodes, data):
     # young-generation collections find nothing to free, so run them less often.
     gc.set_threshold(10_000, 20, 20)
-    try:
-        app()
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        _err("aborted")
-        sys.exit(130)
-    except Exception:
-        import traceback
+    with complete_streams():
+        try:
+            app()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except KeyboardInterrupt:
+            _err("aborted")
+            code = 130
+        except HardenerError as exc:  # WriteFailed: stdout refused the output of a command
+            _err(f"error: {exc}")
+            code = EXIT_INPUT_ERROR
+        except (OSError, MemoryError) as exc:
+            what = "out of memory" if isinstance(exc, MemoryError) else f"cannot write: {exc.strerror or exc}"
+            _err(f"error: {what}; {getattr(exc, 'hardener_account', 'nothing was written')}")
+            code = EXIT_INPUT_ERROR
+        except Exception as exc:
+            import traceback
 
-        _err("internal error: hardener crashed; nothing was written. Please report this with the trace below.")
-        traceback.print_exc()
-        sys.exit(EXIT_INTERNAL_ERROR)
+            account = getattr(exc, "hardener_account", "nothing was written")
+            _err(f"internal error: hardener crashed; {account}. Please report this with the trace below.")
+            traceback.print_exc()
+            code = EXIT_INTERNAL_ERROR
+        code = _flush_standard_streams(code)
+    sys.exit(code)
+
+
+def _flush_standard_streams(code: int) -> int:
+    """Flush what stdout and stderr still hold; a refused flush is reported once, and exits 2."""
+    from hardener.writes import silence
+
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError) as exc:
+            silence(stream)
+            if name == "stdout":
+                _err(f"error: cannot write to standard output: {getattr(exc, 'strerror', None) or exc}")
+                code = code if code not in (0, 1) else EXIT_INPUT_ERROR
+    return code
+
+
+def _emit(data: bytes | str) -> None:
+    """Write a command's output to stdout; a refusal is a WriteFailed (one line, exit 2), not click's exit 1."""
+    from hardener.writes import WriteFailed, describe, silence
+
+    try:
+        if isinstance(data, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(data)
+            sys.stdout.flush()
+    except OSError as exc:
+        silence(sys.stdout)
+        raise WriteFailed(f"cannot write to standard output: {describe(exc)}") from None
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from hardener.images import ImageFacts, ImageTable, parse_entries, shipped_table
 from hardener.kinds import parse_kinds, workload_kinds
 from hardener.model import noun, plural
 from hardener.registry import Registry, default_registry
+from hardener.textio import decode
 from hardener.transform import Transform
 from hardener.yamlnodes import compose, to_data
 
@@ -189,9 +190,13 @@ def _read(name_or_path: str, relative_to: FsPath | None) -> tuple[str, str]:
         if not path.is_absolute() and relative_to is not None and (relative_to / path).exists():
             path = relative_to / path
         try:
-            return path.read_text(encoding="utf-8"), str(path)
+            data = path.read_bytes()
         except OSError as exc:
             raise ProfileError(f"{name_or_path}: cannot read profile: {exc.strerror or exc}") from None
+        try:
+            return decode(data, str(path))[0], str(path)  # as manifests are read: BOM, UTF-16, the line of a bad byte
+        except InputError as exc:
+            raise ProfileError(f"{exc} (in a profile)") from None
     shipped = resources.files("hardener.profiles") / f"{name_or_path}.yaml"
     if not shipped.is_file():
         raise ProfileError(f"unknown profile {name_or_path!r}; shipped profiles: {', '.join(shipped_profiles())}, or give a file path")

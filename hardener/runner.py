@@ -9,21 +9,22 @@ entry point (fix, check, bulk runs) shares one write-back decision
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import IO, Callable, Iterator
 
 from hardener.errors import HardenerError, InputError, InternalError
-from hardener.files import STDIN, open_input, write_atomic
+from hardener.files import STDIN, Snapshot, deferred_signals, open_input, write_atomic
 from hardener.gate import CHECK_DEFAULT, FIX_DEFAULT, Tally, failure, registry_safety, tally
 from hardener.model import CHANGE, FINDING, Record, RecordViews, plural
 from hardener.profile import Profile
-from hardener.walk import Input, Skip, collect
+from hardener.walk import SUFFIXES, Input, Skip, collect
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR = 0, 1, 2, 123
 """``1``: the gate failed (``hardener.gate``): something would change in a check, or the profile is not met."""
+EXIT_ENVIRONMENT_ERROR = 2
+"""A write the environment refused (disk full, closed pipe, I/O error); interrupted runs exit 128 + the signal."""
 
 
 class WriteBack(Enum):
@@ -82,6 +83,8 @@ class Outcome:
     """The name reports use instead of ``name`` (``--stdin-filename``)."""
     tally: Tally | None = None
     """The gate's counts, kept once the records went to the run's spool."""
+    source: Snapshot | None = None
+    """The file as read, for -w: it is not replaced if it changed since."""
 
     @property
     def label(self) -> str:
@@ -287,12 +290,37 @@ def run(
     errors off stderr. ``explain`` annotates ``--diff`` with each change's
     reason and adds the reasons to a text report; None means: annotate a
     diff shown on a terminal.
+
+    A write the environment refuses (disk full, closed pipe) exits 2 after
+    one line that says what was written.
     """
+    from hardener.writes import WriteFailed, silence
+
+    err = stderr or sys.stderr
+    ledger = Ledger()
+    try:
+        return _run(
+            paths, profile, write_back, report, report_file, jobs, chart_values, fail_on, explain,
+            stdout or sys.stdout.buffer, err, configure, diagnostics, quiet, ledger,
+        )  # fmt: skip
+    except (WriteFailed, OSError) as exc:
+        account = ledger.account()
+        if ledger.stdout is not None:
+            silence(ledger.stdout)
+        _say(err, f"error: {_environment_message(exc)}; {account}\n")
+        return EXIT_ENVIRONMENT_ERROR
+    except Exception as exc:
+        exc.hardener_account = ledger.account()  # type: ignore[attr-defined]  # for cli.main's last word
+        raise
+
+
+def _run(
+    paths, profile, write_back, report, report_file, jobs, chart_values, fail_on, explain, out, err, configure, diagnostics, quiet, ledger
+) -> int:
     from hardener.bulk import closing_summary, default_jobs
     from hardener.progress import progress
+    from hardener.recordspool import RecordSpool
 
-    out = stdout or sys.stdout.buffer
-    err = stderr or sys.stderr
     info = _Discard() if quiet else err  # what a quiet run does not say
     explained = write_back is WriteBack.DIFF and _explains_diff(out, explain)
     try:
@@ -311,45 +339,79 @@ def run(
     if write_back is WriteBack.STDOUT and bulk:
         err.write("error: a directory holds many files; rewrite them with -w, or use --diff or --check\n")
         return EXIT_INPUT_ERROR
-    from hardener.recordspool import RecordSpool
-
+    problem = report_file and report_target_problem(report_file, items, paths, write_back)
+    if problem:
+        err.write(f"error: --report-file {report_file}: {problem}; nothing was written\n")
+        return EXIT_INPUT_ERROR
     jobs = jobs or default_jobs()
     streams = _streams(write_back, items, jobs)
     keep_records = bool(report or diagnostics) or not streams
     # A diff keeps each file's texts anyway, and an explained one needs its records beside them.
     summary = RunSummary(spool=RecordSpool() if keep_records and write_back is not WriteBack.DIFF else None)
     spool = None  # a streaming filter's output, held until every input has succeeded
-    with progress(len(items), info) as advance:
-        if streams:
-            from hardener.streaming import new_spool
+    try:
+        with progress(len(items), info) as advance:
+            if streams:
+                from hardener.streaming import new_spool
 
-            spool = new_spool() if write_back is WriteBack.STDOUT else _NullSink()
-            stream_inputs(items, profile, spool, keep_records=keep_records, on_done=advance, summary=summary)
-        else:
-            harden_inputs(items, profile, jobs, advance, write_back, summary)
-    internal = [o for o in summary.errors if isinstance(o.error, InternalError)]
-    if internal:
-        if spool is not None and hasattr(spool, "close"):
-            spool.close()
-        for outcome in internal:
-            err.write(f"internal error: {outcome.error}\n")
-        if report:  # hosts that hide stderr (Helm 4) still learn why
-            _write_report(report, RunSummary(internal), report_file, err)
-        return EXIT_INTERNAL_ERROR  # nothing is written when any output cannot be vouched for
-    for outcome in summary.errors:
-        err.write(f"error: {outcome.error}\n")
-
-    if write_back is WriteBack.STDOUT:
-        if summary.errors:
-            if spool is not None:
-                spool.close()
+                spool = new_spool() if write_back is WriteBack.STDOUT else _NullSink()
+                stream_inputs(items, profile, spool, keep_records=keep_records, on_done=advance, summary=summary)
+            else:
+                harden_inputs(items, profile, jobs, advance, write_back, summary)
+        internal = [o for o in summary.errors if isinstance(o.error, InternalError)]
+        if internal:
+            for outcome in internal:
+                err.write(f"internal error: {outcome.error}\n")
+            if report:  # hosts that hide stderr (Helm 4) still learn why
+                _write_report(report, RunSummary(internal), report_file, err)
+            return EXIT_INTERNAL_ERROR  # nothing is written when any output cannot be vouched for
+        for outcome in summary.errors:
+            err.write(f"error: {outcome.error}\n")
+        if write_back is WriteBack.STDOUT and summary.errors:
             if report:  # hosts that hide stderr (Helm 4) still learn why
                 _write_report(report, summary, report_file, err)
             return EXIT_INPUT_ERROR  # a filter never emits a partial stream
-        if spool is not None:
-            spool.seek(0)
-            shutil.copyfileobj(spool, out, 1 << 20)
+        write_outputs(write_back, summary, spool, out, err, info, ledger, explained)
+        if diagnostics and not quiet and not explained:  # an explained diff already shows each finding at its line
+            _print_diagnostics(summary, diagnostics, out, err, in_diff=write_back is WriteBack.DIFF)
+        if report and not _write_report(report, summary, report_file, err, explain=bool(explain)):
+            return EXIT_INPUT_ERROR
+        if bulk:
+            info.write(closing_summary(summary, write_back.value))
+        if summary.errors:
+            return EXIT_INPUT_ERROR
+        level = fail_on or (CHECK_DEFAULT if write_back is WriteBack.CHECK else FIX_DEFAULT)
+        reason = failure(level, run_tally(summary))
+        if reason is None:
+            return EXIT_OK
+        if not diagnostics and (not report or report_file):  # a report on stderr says it all, and must stay parseable
+            from hardener.report.text import record_line
+
+            for record in error_findings(summary):
+                info.write(record_line(record) + "\n")
+        if not report or report_file:
+            info.write(f"hardener: failed (--fail-on {level}): {reason}\n")
+        return EXIT_GATE_FAILED
+    finally:
+        if spool is not None and hasattr(spool, "close"):
             spool.close()
+        summary.close()
+
+
+def write_outputs(
+    write_back: WriteBack, summary: RunSummary, spool, out: IO[bytes], err: IO[str], info, ledger: Ledger, explained: bool
+) -> None:
+    """The one write-back: the stream to stdout, a diff, each changed file in place, or a line per file.
+
+    Raises OSError when stdout refuses bytes (the caller says how many got out).
+    """
+    if write_back is WriteBack.STDOUT:
+        ledger.stdout = out
+        if spool is not None:
+            ledger.stdout_total = spool.tell()
+            spool.seek(0)
+            while block := spool.read(1 << 20):
+                out.write(block)
         else:
             written = b""
             for outcome in summary.results:
@@ -358,12 +420,16 @@ def run(
                 written = (written + piece)[-2:] if piece else written
         out.flush()
     elif write_back is WriteBack.DIFF:
+        ledger.stdout = out
         _write_diffs(summary, out, explained)
     elif write_back is WriteBack.WRITE:
+        ledger.to_write = len(summary.changed)
         for outcome in summary.changed:
             try:
-                write_atomic(outcome.name, outcome.result.output_bytes)
-                info.write(f"hardened {outcome.label} ({plural(outcome.change_count, 'change')})\n")
+                with deferred_signals():  # a signal waits until the file is written and counted as written
+                    write_atomic(outcome.name, outcome.result.output_bytes, outcome.source)
+                    ledger.written.append(outcome.label)
+                    info.write(f"hardened {outcome.label} ({plural(outcome.change_count, 'change')})\n")
             except InputError as exc:
                 outcome.error = exc
                 err.write(f"error: {exc}\n")
@@ -371,26 +437,85 @@ def run(
         for outcome in summary.changed:
             info.write(f"would harden {outcome.label} ({plural(outcome.change_count, 'change')})\n")
 
-    if diagnostics and not quiet and not explained:  # an explained diff already shows each finding at its line
-        _print_diagnostics(summary, diagnostics, out, err, in_diff=write_back is WriteBack.DIFF)
-    if report and not _write_report(report, summary, report_file, err, explain=bool(explain)):
-        return EXIT_INPUT_ERROR
-    if bulk:
-        info.write(closing_summary(summary, write_back.value))
-    if summary.errors:
-        return EXIT_INPUT_ERROR
-    level = fail_on or (CHECK_DEFAULT if write_back is WriteBack.CHECK else FIX_DEFAULT)
-    reason = failure(level, run_tally(summary))
-    if reason is None:
-        return EXIT_OK
-    if not diagnostics and (not report or report_file):  # a report on stderr says it all, and must stay parseable
-        from hardener.report.text import record_line
 
-        for record in error_findings(summary):
-            info.write(record_line(record) + "\n")
-    if not report or report_file:
-        info.write(f"hardener: failed (--fail-on {level}): {reason}\n")
-    return EXIT_GATE_FAILED
+@dataclass
+class Ledger:
+    """What a run has written so far, so that an interruption or a failed write can say it truthfully."""
+
+    written: list[str] = field(default_factory=list)  # files replaced by -w
+    to_write: int = 0
+    stdout: IO[bytes] | None = None  # set once the run starts writing its output to stdout
+    stdout_total: int | None = None
+
+    def account(self) -> str:
+        if self.stdout is not None:
+            from hardener.writes import bytes_written
+
+            sent = bytes_written(self.stdout)
+            if sent == 0:
+                return "nothing was written to standard output"
+            of = f" of {self.stdout_total:,}" if self.stdout_total is not None else ""
+            amount = f" ({sent:,}{of} bytes written)" if sent is not None else ""
+            return f"the output on standard output is incomplete{amount}"
+        if self.written:
+            left = self.to_write - len(self.written)
+            return (
+                f"{len(self.written)} file(s) were hardened, {left} left as they were "
+                "(every file is either hardened or byte-identical)"
+            )
+        return "nothing was written"
+
+
+def _environment_message(exc: BaseException) -> str:
+    from hardener.writes import describe
+
+    if isinstance(exc, OSError):
+        return f"cannot write: {describe(exc)}"
+    return str(exc)
+
+
+def _say(err: IO[str], line: str) -> None:
+    """A last line on stderr, which may itself be the stream that failed."""
+    try:
+        err.write(line)
+        err.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def report_target_problem(report_file: str, items: list[Input], paths: list[str], write_back: WriteBack) -> str | None:
+    """Why ``report_file`` must not be written, or None: it is an input, or would become one.
+
+    The same file is found by device and inode, so a hard link or a symbolic
+    link to an input is caught too; standard input is compared through its
+    descriptor (``fix - < x.yaml --report-file x.yaml``).
+    """
+    try:
+        report = os.stat(report_file)
+    except OSError:
+        report = None
+    if report is not None:
+        for item in items:
+            try:
+                info = os.fstat(sys.stdin.fileno()) if item.name == STDIN else os.stat(item.name)
+            except (OSError, ValueError, AttributeError):
+                continue
+            if (info.st_dev, info.st_ino) == (report.st_dev, report.st_ino) and _is_regular(info):
+                return f"is the same file as the input {'<stdin>' if item.name == STDIN else item.name}; a report must not replace an input"
+    if write_back is WriteBack.WRITE and report_file.lower().endswith(SUFFIXES):
+        target = os.path.realpath(report_file)
+        for path in paths:
+            if path != STDIN and os.path.isdir(path):
+                root = os.path.realpath(path)
+                if target.startswith(root.rstrip(os.sep) + os.sep):
+                    return f"lies inside {path}, which -w rewrites, with a manifest's suffix: the next run would read it as an input"
+    return None
+
+
+def _is_regular(info: os.stat_result) -> bool:
+    import stat
+
+    return stat.S_ISREG(info.st_mode)
 
 
 def run_tally(summary: RunSummary) -> Tally:
@@ -440,7 +565,7 @@ def _print_diagnostics(summary: RunSummary, fmt: str, out: IO[bytes], err: IO[st
             if in_diff:
                 err.write(line(record) + "\n")
             else:
-                out.write((line(record) + "\n").encode("utf-8"))
+                out.write((line(record) + "\n").encode("utf-8", "surrogateescape"))  # a file name's own bytes
     if not in_diff:
         out.flush()
 
@@ -471,28 +596,32 @@ def _write_diffs(summary: RunSummary, out: IO[bytes], annotate: bool) -> None:
             diff = unified_diff(outcome.label, result.input, result.output)
         else:
             continue
-        out.write((colorize(diff) if color else diff).encode("utf-8"))
+        out.write((colorize(diff) if color else diff).encode("utf-8", "surrogateescape"))
     out.flush()
 
 
 def _write_report(fmt: str, summary: RunSummary, report_file: str | None, err: IO[str], explain: bool = False) -> bool:
     """Reports never go to stdout: in filter mode stdout is the YAML stream. False: not written.
 
-    A Markdown body that had to leave files out names its full report, written beside it.
+    A Markdown body that had to leave files out names its full report, written beside it. To a
+    file, each report appears whole or not at all (``writes.report_file``).
     """
     from hardener.report import full_report_path, render
+    from hardener.writes import WriteFailed
+    from hardener.writes import report_file as open_report
 
     if not report_file:
         render(fmt, summary, err, explain=explain)
+        err.flush()
         return True
     full = full_report_path(fmt, report_file)
     try:
-        with open(report_file, "w", encoding="utf-8", newline="\n") as handle:
+        with open_report(report_file) as handle:
             left_out = render(fmt, summary, handle, explain=explain, full_report=full and os.path.basename(full))
         if full and left_out:
-            with open(full, "w", encoding="utf-8", newline="\n") as handle:
+            with open_report(full) as handle:
                 render(fmt, summary, handle, full=True)
-    except OSError as exc:
-        err.write(f"error: {exc.filename or report_file}: cannot write the report: {exc.strerror or exc}\n")
+    except WriteFailed as exc:
+        err.write(f"error: {exc}\n")
         return False
     return True
