@@ -10,15 +10,22 @@ resolved profile once, pickled, so a profile file is read a single time.
 Work is handed out biggest files first, but outcomes are yielded strictly in
 input order, which keeps output, writes and reports identical whatever
 ``--jobs`` is.
+
+Workers never outlive the run: they ignore SIGINT (the parent, which the
+terminal signals too, decides), the parent kills them when it is
+interrupted or fails, and on Linux the kernel kills them if the parent dies
+without a word (a worker left behind would hold the caller's pipes open: a
+CI step waiting on ``| tee`` would hang).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Callable, Iterator
 
 from hardener.errors import HardenerError
-from hardener.files import read_input, read_snapshot
+from hardener.files import deferred_signals, read_input, read_snapshot
 from hardener.model import SKIP, Record
 from hardener.profile import Profile
 from hardener.runner import Outcome, WriteBack, keep_for
@@ -117,6 +124,51 @@ _worker_write_back: WriteBack | None = None
 def _init_worker(profile: Profile, write_back: WriteBack | None) -> None:
     global _worker_profile, _worker_write_back
     _worker_profile, _worker_write_back = profile, write_back
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """A worker leaves signals to its parent, and dies with it (Linux: the kernel sees to it)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the parent decides
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited over fork
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # blocked while the parent forked
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() == 1:  # the parent died before prctl: nobody is waiting for us
+            os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _stop_workers(pool) -> None:
+    """Kill the workers now: nothing they are doing is wanted any more, and they write nothing.
+
+    Every child process counts, not only those the pool has registered: a
+    signal can land while the pool is starting one. A worker is killed, not
+    terminated: one still starting up has the parent's signal handlers, and
+    would print a traceback where SIGTERM reached it.
+    """
+    import multiprocessing
+
+    workers = {id(p): p for p in (getattr(pool, "_processes", None) or {}).values()}  # no public list before 3.14
+    workers.update((id(p), p) for p in multiprocessing.active_children())
+    for process in workers.values():
+        process.kill()
+    for process in workers.values():
+        process.join(5)
+    # With its workers gone the pool's manager thread ends at once; waiting for it here means
+    # Python's exit hook never wakes a thread that is closing its pipe ("Bad file descriptor").
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _harden_batch_in_worker(batch: list[tuple[int, Input]]) -> list[tuple[int, Outcome]]:
@@ -145,15 +197,20 @@ def harden_many(
     slots: list[Outcome | None] = [None] * len(items)
     next_out = 0
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(profile, write_back)) as pool:
-        pending = [pool.submit(_harden_batch_in_worker, batch) for batch in _batches(items, workers)]
-        for future in as_completed(pending):
-            for index, outcome in future.result():
-                slots[index] = outcome
-                done()
-            while next_out < len(slots) and slots[next_out] is not None:
-                yield slots[next_out]  # type: ignore[misc]
-                slots[next_out] = None  # the caller keeps it; do not hold it twice
-                next_out += 1
+        try:
+            with deferred_signals():  # workers start here: a signal in an at-fork callback would be lost
+                pending = [pool.submit(_harden_batch_in_worker, batch) for batch in _batches(items, workers)]
+            for future in as_completed(pending):
+                for index, outcome in future.result():
+                    slots[index] = outcome
+                    done()
+                while next_out < len(slots) and slots[next_out] is not None:
+                    yield slots[next_out]  # type: ignore[misc]
+                    slots[next_out] = None  # the caller keeps it; do not hold it twice
+                    next_out += 1
+        except BaseException:  # a signal, an error, or the caller closing this generator
+            _stop_workers(pool)
+            raise
 
 
 def _batches(items: list[Input], workers: int) -> list[list[tuple[int, Input]]]:

@@ -516,40 +516,42 @@ def main() -> None:
 
     Usage errors are click's (exit 2, with its message). A write the
     environment refuses (disk full, closed pipe, I/O error) or memory running
-    out exits 2, Ctrl-C 130, each with one line; anything
+    out exits 2, SIGINT 130 and SIGTERM 143, each with one line; anything
     else that escapes is our bug and exits 123. Standard output and error
     are replaced for the command by writers that never lose a byte
     (``hardener.writes``); whatever they still hold is flushed here, so a
     full device is reported instead of Python's "Exception ignored" at exit.
     """
+    from hardener.interrupt import Interrupted, interruptible
     from hardener.writes import complete_streams
 
     # Hardening allocates many short-lived, acyclic objects (nodes, data):
     # young-generation collections find nothing to free, so run them less often.
     gc.set_threshold(10_000, 20, 20)
     with complete_streams():
-        try:
-            app()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        except KeyboardInterrupt:
-            _err("aborted")
-            code = 130
-        except HardenerError as exc:  # WriteFailed: stdout refused the output of a command
-            _err(f"error: {exc}")
-            code = EXIT_INPUT_ERROR
-        except (OSError, MemoryError) as exc:
-            what = "out of memory" if isinstance(exc, MemoryError) else f"cannot write: {exc.strerror or exc}"
-            _err(f"error: {what}; {getattr(exc, 'hardener_account', 'nothing was written')}")
-            code = EXIT_INPUT_ERROR
-        except Exception as exc:
-            import traceback
+        with interruptible():
+            try:
+                app()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except Interrupted as stop:  # outside a run (which says what it wrote itself)
+                _err(f"hardener: interrupted by {stop.name}; {getattr(stop, 'hardener_account', 'nothing was written')}")
+                code = stop.exit_code
+            except HardenerError as exc:  # WriteFailed: stdout refused the output of a command
+                _err(f"error: {exc}")
+                code = EXIT_INPUT_ERROR
+            except (OSError, MemoryError) as exc:
+                what = "out of memory" if isinstance(exc, MemoryError) else f"cannot write: {exc.strerror or exc}"
+                _err(f"error: {what}; {getattr(exc, 'hardener_account', 'nothing was written')}")
+                code = EXIT_INPUT_ERROR
+            except Exception as exc:
+                import traceback
 
-            account = getattr(exc, "hardener_account", "nothing was written")
-            _err(f"internal error: hardener crashed; {account}. Please report this with the trace below.")
-            traceback.print_exc()
-            code = EXIT_INTERNAL_ERROR
+                account = getattr(exc, "hardener_account", "nothing was written")
+                _err(f"internal error: hardener crashed; {account}. Please report this with the trace below.")
+                traceback.print_exc()
+                code = EXIT_INTERNAL_ERROR
         code = _flush_standard_streams(code)
     sys.exit(code)
 
@@ -573,6 +575,7 @@ def _flush_standard_streams(code: int) -> int:
 
 def _emit(data: bytes | str) -> None:
     """Write a command's output to stdout; a refusal is a WriteFailed (one line, exit 2), not click's exit 1."""
+    from hardener.interrupt import Interrupted
     from hardener.writes import WriteFailed, describe, silence
 
     try:
@@ -586,6 +589,10 @@ def _emit(data: bytes | str) -> None:
     except OSError as exc:
         silence(sys.stdout)
         raise WriteFailed(f"cannot write to standard output: {describe(exc)}") from None
+    except Interrupted as stop:
+        silence(sys.stdout)
+        stop.hardener_account = "the output on standard output may be incomplete"  # type: ignore[attr-defined]
+        raise
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import IO, Callable, Iterator
 from hardener.errors import HardenerError, InputError, InternalError
 from hardener.files import STDIN, Snapshot, deferred_signals, open_input, write_atomic
 from hardener.gate import CHECK_DEFAULT, FIX_DEFAULT, Tally, failure, registry_safety, tally
+from hardener.interrupt import check as check_interrupted
 from hardener.model import CHANGE, FINDING, Record, RecordViews, plural
 from hardener.profile import Profile
 from hardener.walk import SUFFIXES, Input, Skip, collect
@@ -181,6 +182,7 @@ def harden_inputs(
     inputs = [Input(item) if isinstance(item, str) else item for item in items]
     for outcome in harden_many(inputs, profile, jobs, on_done, write_back):
         summary.add(outcome)
+        check_interrupted()
     return summary
 
 
@@ -197,10 +199,11 @@ def stream_inputs(
     summary = summary if summary is not None else RunSummary()
     for item in items:
         outcome = Outcome(item.name, display=item.label)
-        on_records = None
-        if keep_records and summary.spool is not None:
-            def on_records(records: list[Record]) -> None:
-                summary.spool.extend(records)  # type: ignore[union-attr]
+
+        def on_records(records: list[Record]) -> None:
+            check_interrupted()  # once per document
+            if keep_records and summary.spool is not None:
+                summary.spool.extend(records)
 
         try:
             handle = open_input(item.name)
@@ -291,25 +294,32 @@ def run(
     reason and adds the reasons to a text report; None means: annotate a
     diff shown on a terminal.
 
-    A write the environment refuses (disk full, closed pipe) exits 2 after
-    one line that says what was written.
+    SIGINT and SIGTERM stop the run (workers included) and exit 130/143
+    after one line that says what was written; a write the environment
+    refuses (disk full, closed pipe) exits 2 the same way.
     """
+    from hardener.interrupt import as_interrupted, interruptible
     from hardener.writes import WriteFailed, silence
 
     err = stderr or sys.stderr
     ledger = Ledger()
     try:
-        return _run(
-            paths, profile, write_back, report, report_file, jobs, chart_values, fail_on, explain,
-            stdout or sys.stdout.buffer, err, configure, diagnostics, quiet, ledger,
-        )  # fmt: skip
-    except (WriteFailed, OSError) as exc:
-        account = ledger.account()
-        if ledger.stdout is not None:
-            silence(ledger.stdout)
-        _say(err, f"error: {_environment_message(exc)}; {account}\n")
-        return EXIT_ENVIRONMENT_ERROR
-    except Exception as exc:
+        with interruptible():
+            return _run(
+                paths, profile, write_back, report, report_file, jobs, chart_values, fail_on, explain,
+                stdout or sys.stdout.buffer, err, configure, diagnostics, quiet, ledger,
+            )  # fmt: skip
+    except BaseException as exc:
+        stop = as_interrupted(exc)
+        if stop is not None:
+            _say(err, f"hardener: interrupted by {stop.name}; {ledger.account()}\n")
+            return stop.exit_code
+        if isinstance(exc, (WriteFailed, OSError)):
+            account = ledger.account()
+            if ledger.stdout is not None:
+                silence(ledger.stdout)
+            _say(err, f"error: {_environment_message(exc)}; {account}\n")
+            return EXIT_ENVIRONMENT_ERROR
         exc.hardener_account = ledger.account()  # type: ignore[attr-defined]  # for cli.main's last word
         raise
 
@@ -371,6 +381,7 @@ def _run(
             if report:  # hosts that hide stderr (Helm 4) still learn why
                 _write_report(report, summary, report_file, err)
             return EXIT_INPUT_ERROR  # a filter never emits a partial stream
+        check_interrupted()
         write_outputs(write_back, summary, spool, out, err, info, ledger, explained)
         if diagnostics and not quiet and not explained:  # an explained diff already shows each finding at its line
             _print_diagnostics(summary, diagnostics, out, err, in_diff=write_back is WriteBack.DIFF)
@@ -425,6 +436,7 @@ def write_outputs(
     elif write_back is WriteBack.WRITE:
         ledger.to_write = len(summary.changed)
         for outcome in summary.changed:
+            check_interrupted()
             try:
                 with deferred_signals():  # a signal waits until the file is written and counted as written
                     write_atomic(outcome.name, outcome.result.output_bytes, outcome.source)
