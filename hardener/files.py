@@ -114,17 +114,11 @@ def write_atomic(name: str, data: bytes, expected: Snapshot | None = None) -> No
         raise InputError("permission denied (file is read-only); not written", file=name)
     with deferred_signals():
         tmp = _write_temporary(name, data, mode, info)
-        try:
+        with _discarded_on_failure(tmp, name):
             _check_unchanged(name, expected)
             if info.st_nlink == 1:
                 os.replace(tmp, name)
                 return
-        except OSError as exc:
-            _remove(tmp)
-            raise InputError(f"cannot write: {exc.strerror or exc}; left as it was", file=name) from None
-        except BaseException:
-            _remove(tmp)
-            raise
         try:
             _rewrite_in_place(name, data)
         except _NothingWritten as exc:
@@ -148,7 +142,7 @@ def _write_temporary(name: str, data: bytes, mode: int, info: os.stat_result) ->
         raise InputError("permission denied (cannot write beside it); not written", file=name) from None
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror or exc}; left as it was", file=name) from None
-    try:
+    with _discarded_on_failure(tmp, name):
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -159,13 +153,20 @@ def _write_temporary(name: str, data: bytes, mode: int, info: os.stat_result) ->
                 os.chown(tmp, info.st_uid, info.st_gid)
             except OSError:
                 pass  # only root may give a file away; the mode is what matters
+    return tmp
+
+
+@contextmanager
+def _discarded_on_failure(tmp: str, name: str) -> Iterator[None]:
+    """Any failure removes the temporary file; an OSError becomes the file's InputError (it is left as it was)."""
+    try:
+        yield
     except OSError as exc:
         _remove(tmp)
         raise InputError(f"cannot write: {exc.strerror or exc}; left as it was", file=name) from None
     except BaseException:
         _remove(tmp)
         raise
-    return tmp
 
 
 def _check_unchanged(name: str, expected: Snapshot | None) -> None:

@@ -21,30 +21,25 @@ def dumps(value: Any, level: int) -> str:
 
 def write_array(out: IO[str], items: Iterable[Any], level: int) -> None:
     """An array nested ``level`` deep, written one item at a time."""
-    pad = "\n" + "  " * (level + 1)
-    empty = True
-    for item in items:
-        out.write(("[" if empty else ",") + pad)
-        if isinstance(item, Streamed):
-            item.write(out, level + 1)
-        else:
-            out.write(dumps(item, level + 1))
-        empty = False
-    out.write("[]" if empty else "\n" + "  " * level + "]")
+    _write_container(out, ((None, item) for item in items), level, "[", "]")
 
 
 def write_object(out: IO[str], members: Iterable[tuple[str, Any]], level: int) -> None:
     """An object nested ``level`` deep; a ``Streamed`` member value (or array item) writes itself."""
+    _write_container(out, members, level, "{", "}")
+
+
+def _write_container(out: IO[str], entries: Iterable[tuple[str | None, Any]], level: int, opening: str, closing: str) -> None:
     pad = "\n" + "  " * (level + 1)
     empty = True
-    for key, value in members:
-        out.write(("{" if empty else ",") + pad + json.dumps(key, ensure_ascii=False) + ": ")
+    for key, value in entries:
+        out.write((opening if empty else ",") + pad + ("" if key is None else json.dumps(key, ensure_ascii=False) + ": "))
         if isinstance(value, Streamed):
             value.write(out, level + 1)
         else:
             out.write(dumps(value, level + 1))
         empty = False
-    out.write("{}" if empty else "\n" + "  " * level + "}")
+    out.write(opening + closing if empty else "\n" + "  " * level + closing)
 
 
 class Streamed:
