@@ -89,9 +89,9 @@ spec:
 """
 
 
-def deployments(count: int) -> str:
-    """``count`` unhardened Helm-style Deployments as one stream."""
-    return "".join(_DEPLOYMENT.format(i=i, team=i % 7) for i in range(count))
+def deployments(count: int, start: int = 0) -> str:
+    """``count`` unhardened Helm-style Deployments as one stream (numbered from ``start``)."""
+    return "".join(_DEPLOYMENT.format(i=i, team=i % 7) for i in range(start, start + count))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,8 +16,12 @@ and ruamel.yaml's C-accelerated compose (``YAML(typ="safe", pure=False)
 fastest run counts. Ratios use CPU time (user + system), which other load
 on the machine disturbs far less than wall time; wall time is shown too.
 
-Finally a stream of at least ``--memory-mb`` MB of Deployments goes through
-``hardener fix`` and its peak RSS is reported.
+Then memory: streams of ``--memory-mb`` MB (10 and 50) go through ``hardener
+fix -``, once without a report and once per report format written to a file
+(``--report FMT --report-file``: how Helm 4 users are told to run it), each
+with its peak RSS. Last, throughput against size: the same Deployments at
+``--scaling-mb`` (2 and 200 MB) on stdin, MB/s of CPU time for each, which
+must not drop as the stream grows.
 
 hardener is byte-compiled first, as ``pip install`` does for a regular
 install: an editable install under ``PYTHONDONTWRITEBYTECODE`` would
@@ -166,16 +170,22 @@ def byte_compile_hardener() -> None:
         compileall.compile_dir(Path(package.__file__).parent, quiet=1)
 
 
+def _sizes(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="hardener benchmarks (see benchmarks/README.md)")
     parser.add_argument("--quick", action="store_true", help="small streams, one run each: a smoke test of the harness")
     parser.add_argument("--deployments", type=int, default=None, help="Deployments in the generated stream (default 1000; quick 200)")
     parser.add_argument("--repeat", type=int, default=None, help="runs per command, the fastest counts (default 3; quick 1)")
-    parser.add_argument("--memory-mb", type=float, default=None, help="size of the memory-check stream (default 50; quick 10)")
+    parser.add_argument("--memory-mb", type=_sizes, default=None, help="sizes of the memory streams, MB (default 10,50; quick 2)")
+    parser.add_argument("--scaling-mb", type=_sizes, default=None, help="sizes of the throughput streams, MB (default 2,200; quick 2,10)")
     args = parser.parse_args(argv)
     count = args.deployments or (200 if args.quick else 1000)
     repeat = args.repeat or (1 if args.quick else 3)
-    memory_mb = args.memory_mb or (10 if args.quick else 50)
+    memory_sizes = args.memory_mb or ([2.0] if args.quick else [10.0, 50.0])
+    scaling_sizes = args.scaling_mb or ([2.0, 10.0] if args.quick else [2.0, 200.0])
 
     byte_compile_hardener()
     info = machine()
@@ -200,15 +210,64 @@ def main(argv: list[str] | None = None) -> None:
         print("\n".join(rows))
         print()
 
-        big = tmp_path / "memory.yaml"
-        per_doc = len(deployments(1).encode())
-        big_count = int(memory_mb * 1e6 / per_doc) + 1
-        big.write_text(deployments(big_count), encoding="utf-8")
-        size_mb = big.stat().st_size / 1e6
-        run = measure([sys.executable, "-m", "hardener", "fix"], big)
-        print("## Memory\n")
-        print(f"- `hardener fix` on a {size_mb:.1f} MB stream ({big_count} unhardened Deployments, every one changed): "
-              f"peak RSS **{run.peak_rss_mb:.0f} MB**, {run.cpu:.1f} s CPU ({run.wall:.1f} s wall), {size_mb / run.cpu:.2f} MB/s")
+        print("## Memory (peak RSS of `hardener fix -`, by report format)\n")
+        print("| stream | report | peak RSS | CPU | report size |")
+        print("| --- | --- | --- | --- | --- |")
+        for size in memory_sizes:
+            print("\n".join(memory_rows(tmp_path, size)), flush=True)
+        print()
+        print("## Throughput against stream size (CPU time)\n")
+        print("| stream | hardener fix | throughput |")
+        print("| --- | --- | --- |")
+        for size in scaling_sizes:
+            print(scaling_row(tmp_path, size), flush=True)
+
+
+REPORT_FORMATS = ("json", "sarif", "markdown", "text")
+
+
+def write_stream(path: Path, size_mb: float) -> int:
+    """At least ``size_mb`` MB of generated Deployments in ``path``, written in pieces; their count."""
+    per_doc = len(deployments(1).encode())
+    count = int(size_mb * 1e6 / per_doc) + 1
+    with open(path, "w", encoding="utf-8") as handle:
+        for start in range(0, count, 1000):
+            handle.write(deployments(min(1000, count - start), start))
+    return count
+
+
+def memory_rows(tmp_path: Path, size_mb: float) -> list[str]:
+    stream = tmp_path / f"memory-{size_mb:g}.yaml"
+    count = write_stream(stream, size_mb)
+    size = stream.stat().st_size / 1e6
+    rows = []
+    for fmt in (None, *REPORT_FORMATS):
+        argv = [sys.executable, "-m", "hardener", "fix", "--exit-zero", "-"]
+        report = tmp_path / f"report.{fmt}"
+        if fmt:
+            argv += ["--report", fmt, "--report-file", str(report)]
+        run = measure(argv, stream)
+        report_size = _size_text(report.stat().st_size) if fmt else "—"
+        print(f"  memory {size:6.1f} MB {fmt or 'none':8} peak {run.peak_rss_mb:7.1f} MB cpu {run.cpu:7.1f} s", file=sys.stderr)
+        rows.append(f"| {size:.1f} MB ({count:,} Deployments) | {fmt or 'none'} | **{run.peak_rss_mb:.0f} MB** | {run.cpu:.1f} s | {report_size} |")
+        if fmt:
+            report.unlink()
+    stream.unlink()
+    return rows
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
+
+
+def scaling_row(tmp_path: Path, size_mb: float) -> str:
+    stream = tmp_path / f"scaling-{size_mb:g}.yaml"
+    count = write_stream(stream, size_mb)
+    size = stream.stat().st_size / 1e6
+    run = measure([sys.executable, "-m", "hardener", "fix", "--exit-zero", "-"], stream)
+    print(f"  scaling {size:6.1f} MB cpu {run.cpu:7.1f} s ({size / run.cpu:.2f} MB/s), peak {run.peak_rss_mb:.0f} MB", file=sys.stderr)
+    stream.unlink()
+    return f"| {size:.1f} MB ({count:,} Deployments) | {run.cpu:.1f} s ({run.wall:.1f} s wall), peak {run.peak_rss_mb:.0f} MB | {size / run.cpu:.2f} MB/s |"
 
 
 if __name__ == "__main__":
