@@ -199,11 +199,11 @@ def stream_inputs(
     summary = summary if summary is not None else RunSummary()
     for item in items:
         outcome = Outcome(item.name, display=item.label)
+        kept: list[Record] = []  # without a spool: what the filter keeps (error findings, unless records are kept)
 
-        def on_records(records: list[Record]) -> None:
+        def on_records(records: list[Record], kept: list[Record] = kept) -> None:
             check_interrupted()  # once per document
-            if keep_records and summary.spool is not None:
-                summary.spool.extend(records)
+            (summary.spool if summary.spool is not None else kept).extend(records)  # type: ignore[union-attr]
 
         try:
             handle = open_input(item.name)
@@ -211,6 +211,7 @@ def stream_inputs(
                 outcome.result = harden_stream(
                     handle, item.profile or profile, sink, file=outcome.label, keep_records=keep_records, on_records=on_records
                 )
+                outcome.result.records = kept
             finally:
                 if item.name != STDIN:
                     handle.close()

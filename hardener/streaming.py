@@ -143,8 +143,9 @@ def harden_stream(
     to ``sink`` by then is partial and must be thrown away (``spooled_run``
     does that). A profile whose transforms need a stream index reads the
     input into a ``ChunkSpool`` first, indexing as it goes. With
-    ``on_records``, each document's records are handed over as soon as it is
-    done (to a spool on disk) instead of being kept on the result.
+    ``on_records``, each document's records (all of them, or with
+    ``keep_records=False`` its error findings) are handed over as soon as it
+    is done, to a spool on disk, instead of being kept on the result.
     """
     lines = DecodedLines(handle, file)
     line_iter = iter(lines)
@@ -165,12 +166,12 @@ def harden_stream(
             index_document(index, chunk, file)
             spool.add(chunk)
         chunks = spool.chunks()
-    hardener = DocumentHardener(profile, file, newline, index, keep_records=keep_records or on_records is not None)
+    hardener = DocumentHardener(profile, file, newline, index, keep_records=keep_records)
     sink.write(encoding.bom)
     codec = encoding.codec
     for chunk in chunks:
         sink.write(hardener.harden(chunk).encode(codec))
-        if on_records is not None and hardener.records:
+        if on_records is not None:  # after every document, records or not
             on_records(hardener.records)
             hardener.records = []
     return StreamedResult(hardener.records, hardener.documents, hardener.changed_documents, hardener.tally)
