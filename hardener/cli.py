@@ -37,7 +37,10 @@ NO_COMMAND_HINT = (
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    try:
+        sys.stderr.write(message + "\n")
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr itself is closed or full: the exit code is all that is left
 
 
 def _version(value: bool) -> None:

@@ -91,12 +91,13 @@ def complete_streams() -> Iterator[None]:
     replaced = []
     for name, fd in (("stdout", 1), ("stderr", 2)):
         current = getattr(sys, name)
-        if current is None or not _is_open(fd):
-            continue
-        try:
-            current.flush()
-        except (OSError, ValueError):
-            pass
+        if not _is_open(fd):
+            _hold_closed(fd)
+        elif current is not None:
+            try:
+                current.flush()
+            except (OSError, ValueError):
+                pass
         stream = text_writer(fd, current)
         setattr(sys, name, stream)
         replaced.append(stream)
@@ -106,6 +107,18 @@ def complete_streams() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
         for stream in replaced:
             stream.detach().detach()  # flushed by the caller; closing would close fd 1 and 2
+
+
+def _hold_closed(fd: int) -> None:
+    """Keep a closed stdout or stderr (``>&-``) closed for writing: a descriptor that refuses writes.
+
+    Left free, the number would go to the next file opened (a spool, a
+    report), and output meant for stdout would be written into that file.
+    """
+    reader = os.open(os.devnull, os.O_RDONLY)
+    if reader != fd:
+        os.dup2(reader, fd)
+        os.close(reader)
 
 
 def _is_open(fd: int) -> bool:

@@ -139,3 +139,18 @@ def test_a_profile_that_is_not_utf8_is_one_line(tmp_path, big):
     result = hardener("fix", "--profile", str(profile), str(big))
     assert result.returncode == 2 and result.stdout == b""
     assert one_line(result.stderr) == f"error: {profile}:2: cannot decode as UTF-8: byte 0xe9 at offset 25 (in a profile)\n"
+
+
+@pytest.mark.parametrize("args", [["fix", "{pod}"], ["transforms"]])
+def test_a_closed_stdout_is_one_line_and_exit_2_and_nothing_lands_in_another_file(tmp_path, args):
+    """``>&-``: fd 1 stays refused, or the next file opened (the output spool) would receive stdout."""
+    pod = tmp_path / "pod.yaml"
+    pod.write_bytes(pods(1))
+    result = subprocess.run(
+        [sys.executable, "-m", "hardener", *(a.format(pod=pod) for a in args)],
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert result.returncode == 2
+    assert "Bad file descriptor" in one_line(result.stderr)
+    assert pod.read_bytes() == pods(1)
