@@ -275,7 +275,7 @@ def _settle(
         default = resolver.profile_for(stdin_filename)
     except (ConfigError, ProfileError) as exc:
         _err(f"error: {exc}")
-        _report_error(exc, report, report_file)
+        _report_error(exc, report, report_file, ctx.params.get("paths"), bool(ctx.params.get("write")))
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     if verbose:
         resolver.notes = _err
@@ -288,19 +288,26 @@ def _given(ctx: typer.Context, name: str) -> bool:
     return getattr(source, "name", None) in ("COMMANDLINE", "ENVIRONMENT")  # click's ParameterSource (vendored by typer 0.28)
 
 
-def _report_error(exc: Exception, report: Optional[str], report_file: Optional[str]) -> None:
+def _report_error(
+    exc: Exception, report: Optional[str], report_file: Optional[str], paths: Optional[List[str]] = None, write: bool = False
+) -> None:
     """A run that stops before reading its input still writes the error to a report file that was asked for.
 
     Helm 4 hides a post-renderer's stderr: the report file is the only place
-    its user can read why the render failed.
+    its user can read why the render failed. Never when that file is one of
+    the inputs named (``paths``): the report would replace it.
     """
     if not report_file:
         return
     from hardener.report import FORMATS, format_for_file
-    from hardener.runner import Outcome, RunSummary, _write_report
+    from hardener.runner import Outcome, RunSummary, WriteBack, _write_report, report_target_problem
+    from hardener.walk import Input
 
     fmt = report if report in FORMATS else format_for_file(report_file)
     if fmt is None or not os.path.isdir(os.path.dirname(report_file) or "."):
+        return
+    named = list(paths or []) or ["-"]
+    if report_target_problem(report_file, [Input(p) for p in named], named, WriteBack.WRITE if write else WriteBack.CHECK):
         return
     _write_report(fmt, RunSummary([Outcome("-", error=HardenerError(str(exc)), display="configuration")]), report_file, sys.stderr)
 

@@ -201,3 +201,19 @@ def test_undecodable_file_names_reach_every_report(tmp_path):
     for fmt in ("sarif", "markdown", "text"):
         code, _, err = _run_report([tmp_path / name], WriteBack.CHECK, tmp_path / f"r.{fmt}", fmt)
         assert code == EXIT_OK and "Traceback" not in err
+
+
+def test_a_run_stopped_by_a_bad_profile_does_not_write_its_error_report_over_an_input(tmp_path):
+    """The error report a Helm 4 user reads must not land on the manifest (found by tests/test_cli_errors.py)."""
+    import subprocess
+    import sys
+
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(GOOD)
+    result = subprocess.run(
+        [sys.executable, "-m", "hardener", "fix", "pod.yaml", "--profile", "missing.yaml", "--report-file", "pod.yaml", "--report", "text"],
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    assert result.returncode == EXIT_INPUT_ERROR and b"missing.yaml: cannot read profile" in result.stderr
+    assert pod.read_text() == GOOD
