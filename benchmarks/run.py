@@ -163,8 +163,9 @@ def bench_stream(name: str, path: Path, repeat: int) -> list[str]:
 def byte_compile_hardener() -> None:
     import compileall
 
-    import hardener
     import hardener.transforms
+
+    import hardener
 
     for package in (hardener, hardener.transforms):
         compileall.compile_dir(Path(package.__file__).parent, quiet=1)

@@ -9,10 +9,10 @@ YAML stream.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import sys
-import dataclasses
 from dataclasses import dataclass
 from typing import List, Optional
 

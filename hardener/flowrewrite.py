@@ -19,8 +19,8 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from hardener.model import Edit, Path
 from hardener.layout import Layout, PatchError, content_start, is_empty, skip_trivia
+from hardener.model import Edit, Path
 
 
 class FlowPlan:

@@ -36,7 +36,6 @@ from typing import Any, NamedTuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from hardener.model import Edit, Path
 from hardener.layout import (
     Layout,
     PatchError,
@@ -48,6 +47,7 @@ from hardener.layout import (
     refuse_explicit_key,
     starts_line,
 )
+from hardener.model import Edit, Path
 from hardener.scalars import is_plain_string
 from hardener.yamlnodes import MERGE_TAG, mapping_get
 

@@ -26,9 +26,9 @@ from typing import Any, Callable
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from hardener.errors import InputError
+from hardener.layout import PROPERTY, Layout, Occurrence, PatchError, content_start, line_after, line_start
 from hardener.model import Edit, format_path
 from hardener.patch import Step, Style, _is_merge_key, _provides, walk
-from hardener.layout import PROPERTY, Layout, Occurrence, PatchError, content_start, line_after, line_start
 
 MAX_UNSHARES = 50
 """Aliases un-shared in one document before the patcher gives up (each re-parses the document)."""

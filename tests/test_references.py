@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from hardener.docs import builtin_registry
 from hardener.transforms.references import AZURE, AZURE_DEFINITIONS, CIS, CIS_ITEMS, CIS_VERSION
+
+from hardener.docs import builtin_registry
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 

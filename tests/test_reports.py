@@ -21,7 +21,8 @@ import pytest
 
 from hardener.model import CHANGE, FINDING, SKIP, Record
 from hardener.profile import load_profile
-from hardener.report import FORMATS, render_text as render
+from hardener.report import FORMATS
+from hardener.report import render_text as render
 from hardener.report.markdown import code
 from hardener.report.records import FIELDS, record_dict
 from hardener.report.sarif import STDIN_URI, artifact_uri

@@ -11,7 +11,6 @@ what happened.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

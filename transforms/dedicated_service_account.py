@@ -7,7 +7,7 @@ from hardener.model import WARNING
 from hardener.transform import MAY_BREAK, Transform
 from hardener.workloads import lookup
 
-from .references import azure, cis, nsa
+from .references import cis, nsa
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ from hardener.report.records import (
     ENGINE_ID,
     ERROR,
     WARNING,
-    guidance,
     is_unsafe_fix,
     iter_records,
     may_break,

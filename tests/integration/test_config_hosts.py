@@ -16,7 +16,18 @@ from pathlib import Path
 import pytest
 
 from tests import hosts
-from tests.integration.hostrun import EXAMPLES, VENV_BIN, copy_example, documents, helm4_plugins, helm_for, host, non_hook_text, run, unhardened_pods
+from tests.integration.hostrun import (
+    EXAMPLES,
+    VENV_BIN,
+    copy_example,
+    documents,
+    helm4_plugins,
+    helm_for,
+    host,
+    non_hook_text,
+    run,
+    unhardened_pods,
+)
 
 NO_ROOTFS = "ignore: [read-only-root-filesystem]\n"
 
