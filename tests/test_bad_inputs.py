@@ -252,8 +252,9 @@ def test_items_provided_by_a_merge_key_are_hardened_where_they_are_written():
     result = harden_bytes(text.encode())
     assert result.output == (
         "apiVersion: v1\nkind: List\n<<: {items: [{apiVersion: v1, kind: Pod, spec: {containers: [{name: c, securityContext: "
-        "{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}}], securityContext: "
-        "{runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, automountServiceAccountToken: false}}]}\n"
+        "{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}, volumeMounts: "
+        "[{name: tmp, mountPath: /tmp}]}], securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, "
+        "volumes: [{name: tmp, emptyDir: {}}], automountServiceAccountToken: false}}]}\n"
     )
 
 
@@ -314,8 +315,9 @@ def test_an_empty_value_inside_a_flow_mapping_gets_its_value_in_a_rewrite_of_the
     result = harden_bytes(data)
     assert result.output_bytes == (
         b'{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},\n "spec": {"containers": [{"name": "a",\n   "securityContext": '
-        b'{"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}}}], "securityContext": '
-        b'{"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}, "automountServiceAccountToken": false}}\n'
+        b'{"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}}, "volumeMounts": '
+        b'[{"name": "tmp", "mountPath": "/tmp"}]}], "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}, '
+        b'"volumes": [{"name": "tmp", "emptyDir": {}}], "automountServiceAccountToken": false}}\n'
     )
     assert harden_bytes(result.output_bytes).output_bytes == result.output_bytes
 

@@ -48,6 +48,7 @@ FALLBACK = "Not hardened:"
 STATS: Counter[str] = Counter()
 
 TRUE_WORDS = ["true", "yes", "on", "y", "Yes", "ON", "True", "!!bool yes"]
+IMAGE = "registry.example/app"  # no facts in the image table
 ZERO_WORDS = ["0", "0.0", "0e0", "!!float 0", "0x0", "00", "-0"]
 INSECURE = {
     "privileged": True,
@@ -71,7 +72,7 @@ def pod(draw, name: str) -> dict:
     shared = draw(security_context())
     containers = []
     for index in range(draw(st.integers(1, 3))):
-        container: dict = {"name": f"c{index}", "image": "nginx"}
+        container: dict = {"name": f"c{index}", "image": IMAGE}
         if draw(st.booleans()):
             first = draw(st.sampled_from(["hostPort", "containerPort"]))
             port = {first: 8080, ("containerPort" if first == "hostPort" else "hostPort"): 8080}
@@ -249,8 +250,16 @@ def insecure_stream(draw, shape: str) -> str:
 
 
 def _profile(unsafe: bool):
-    """restricted, without the one finding every pod gets (its own ServiceAccount): a finding then means something."""
-    raw = {"name": "restricted-without-service-accounts", "extends": "restricted", "transforms": {"dedicated-service-account": False}}
+    """restricted, without the one finding every pod gets (its own ServiceAccount): a finding then means something.
+
+    Without the writable mounts too (``mount_writable_paths: false``), and the pods run an image
+    the image table does not know (``IMAGE``): the subject here is the shape, not what an image needs.
+    """
+    raw = {
+        "name": "restricted-without-service-accounts",
+        "extends": "restricted",
+        "transforms": {"dedicated-service-account": False, "read-only-root-filesystem": {"mount_writable_paths": False}},
+    }
     return load_profile_from_mapping({**raw, "unsafe-fixes": unsafe}, "test")
 
 
@@ -302,36 +311,36 @@ def check_stream(text: str, shape: str, unsafe: bool) -> None:
 # The shapes the issue names, each written out: bytes in, bytes out, clean for tests/psa.py.
 SHAPES = {
     'multi-line flow': (
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [\n    {name: c, image: nginx,  # the app\n     securityContext: {privileged: true, runAsUser: 0}}\n  ], hostNetwork: true}\n',
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [\n    {name: c, image: nginx,  # the app\n     securityContext: {privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}}\n  ], hostNetwork: false, securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, automountServiceAccountToken: false}\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [\n    {name: c, image: registry.example/app,  # the app\n     securityContext: {privileged: true, runAsUser: 0}}\n  ], hostNetwork: true}\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [\n    {name: c, image: registry.example/app,  # the app\n     securityContext: {privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}}\n  ], hostNetwork: false, securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, automountServiceAccountToken: false}\n',
     ),
     'inline merge source': (
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {<<: {privileged: true}}\n',
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {<<: {privileged: false}, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: registry.example/app\n    securityContext: {<<: {privileged: true}}\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: registry.example/app\n    securityContext: {<<: {privileged: false}, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
     ),
     'alias shared by two containers': (
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: nginx\n    securityContext: &sc\n      privileged: true\n  - name: b\n    image: nginx\n    securityContext: *sc\n',
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: nginx\n    securityContext: &sc\n      privileged: false\n      allowPrivilegeEscalation: false\n      readOnlyRootFilesystem: true\n      capabilities:\n        drop:\n        - ALL\n  - name: b\n    image: nginx\n    securityContext: *sc\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: registry.example/app\n    securityContext: &sc\n      privileged: true\n  - name: b\n    image: registry.example/app\n    securityContext: *sc\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: registry.example/app\n    securityContext: &sc\n      privileged: false\n      allowPrivilegeEscalation: false\n      readOnlyRootFilesystem: true\n      capabilities:\n        drop:\n        - ALL\n  - name: b\n    image: registry.example/app\n    securityContext: *sc\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
     ),
     'comment line between keys': (
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    ports:\n    - hostPort: 80\n      # the container port\n      containerPort: 80\n',
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    ports:\n    -\n      # the container port\n      containerPort: 80\n    securityContext:\n      allowPrivilegeEscalation: false\n      readOnlyRootFilesystem: true\n      capabilities:\n        drop:\n        - ALL\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: registry.example/app\n    ports:\n    - hostPort: 80\n      # the container port\n      containerPort: 80\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: registry.example/app\n    ports:\n    -\n      # the container port\n      containerPort: 80\n    securityContext:\n      allowPrivilegeEscalation: false\n      readOnlyRootFilesystem: true\n      capabilities:\n        drop:\n        - ALL\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
     ),
     'anchored empty flow mapping and a comment': (
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: !!map {} # tagged\n  containers:\n  - name: c\n    image: nginx\n    securityContext: &x {} # anchored\n',
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: !!map {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}} # tagged\n  containers:\n  - name: c\n    image: nginx\n    securityContext: &x {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}} # anchored\n  automountServiceAccountToken: false\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: !!map {} # tagged\n  containers:\n  - name: c\n    image: registry.example/app\n    securityContext: &x {} # anchored\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: !!map {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}} # tagged\n  containers:\n  - name: c\n    image: registry.example/app\n    securityContext: &x {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}} # anchored\n  automountServiceAccountToken: false\n',
     ),
     'keep-chomping block scalar': (
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    args: |+\n      keep\n\n',
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    args: |+\n      keep\n\n    securityContext:\n      allowPrivilegeEscalation: false\n      readOnlyRootFilesystem: true\n      capabilities:\n        drop:\n        - ALL\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: registry.example/app\n    args: |+\n      keep\n\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: registry.example/app\n    args: |+\n      keep\n\n    securityContext:\n      allowPrivilegeEscalation: false\n      readOnlyRootFilesystem: true\n      capabilities:\n        drop:\n        - ALL\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n  automountServiceAccountToken: false\n',
     ),
     'minified JSON, two edits in one mapping': (
-        '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx","securityContext":{"privileged":true,"runAsUser":0}}]}}\n',
-        '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"nginx","securityContext":{"privileged":false, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}}}], "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}, "automountServiceAccountToken": false}}\n',
+        '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"registry.example/app","securityContext":{"privileged":true,"runAsUser":0}}]}}\n',
+        '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"registry.example/app","securityContext":{"privileged":false, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}}}], "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}, "automountServiceAccountToken": false}}\n',
     ),
     'an anchored boolean aliased inside a rewritten flow mapping': (
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx, securityContext: {allowPrivilegeEscalation: &t true, runAsUser: 0}}], hostNetwork: *t}\n',
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx, securityContext: {allowPrivilegeEscalation: &t false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}}], hostNetwork: *t, securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, automountServiceAccountToken: false}\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: registry.example/app, securityContext: {allowPrivilegeEscalation: &t true, runAsUser: 0}}], hostNetwork: *t}\n',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: registry.example/app, securityContext: {allowPrivilegeEscalation: &t false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}}], hostNetwork: *t, securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}, automountServiceAccountToken: false}\n',
     ),
 }
 
@@ -359,7 +368,7 @@ def test_each_shape_the_issue_names_fails_closed_without_unsafe_fixes(name):
 
 @pytest.mark.parametrize("unsafe", [False, True])
 def test_yaml_1_1_booleans_are_read_as_kubectl_reads_them(unsafe):
-    text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: on\n  containers:\n  - name: c\n    image: nginx\n    securityContext:\n      privileged: yes\n"
+    text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: on\n  containers:\n  - name: c\n    image: registry.example/app\n    securityContext:\n      privileged: yes\n"
     result = harden(text, _profile(unsafe))
     if unsafe:
         assert "  hostNetwork: false\n" in result.output and "      privileged: false\n" in result.output
@@ -372,7 +381,7 @@ def test_yaml_1_1_booleans_are_read_as_kubectl_reads_them(unsafe):
 
 @pytest.mark.parametrize("zero", ["0.0", "0e0", "!!float 0", "00", "0x0", "-0"])
 def test_every_spelling_of_uid_0_is_root(zero):
-    text = f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext:\n      runAsUser: {zero}\n"
+    text = f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    image: registry.example/app\n    securityContext:\n      runAsUser: {zero}\n"
     withheld = [r for r in harden(text, _profile(False)).findings if r.unsafe_fix and r.path[-1] == "runAsUser"]
     assert [(r.line, r.before) for r in withheld] == [(9, 0)]
     hardened = harden(text, _profile(True)).output

@@ -79,14 +79,14 @@ class NoPrivilegeEscalation(Transform):
             if container.get("securityContext", "privileged") is True:
                 pod.finding(
                     f"Container {container.name} is privileged; allowPrivilegeEscalation cannot be false "
-                    "until privileged is false (enable no-privileged)",
+                    "until privileged is false (no-privileged sets it when unsafe fixes are allowed)",
                     ("securityContext", "allowPrivilegeEscalation"),
                     container,
                 )
             elif isinstance(added, list) and SYS_ADMIN & {str(cap).upper() for cap in added}:
                 pod.finding(
                     f"Container {container.name} adds SYS_ADMIN; allowPrivilegeEscalation cannot be false "
-                    "while it does (enable restrict-capabilities)",
+                    "while it does (restrict-capabilities removes it when unsafe fixes are allowed)",
                     ("securityContext", "allowPrivilegeEscalation"),
                     container,
                 )
