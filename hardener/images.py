@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Iterable
 
@@ -40,6 +41,8 @@ from hardener.yamlnodes import compose, to_data
 
 _KEYS = {"image", "user", "runAsUser", "writable", "note", "source"}
 _ROOT, _NUMERIC, _NAMED = "root", "numeric", "named"
+_NOT_A_REFERENCE = re.compile(r"[\s{}$\"']")  # a template, a quoted value, two words
+_LOOKUPS_KEPT = 4096  # a stream names few images, but a generated one may name a new one per document
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class Reference:
 def parse_reference(image: str) -> Reference | None:
     """Docker's normalization of an image name; None for what cannot be one (a template, spaces)."""
     image = image.strip()
-    if not image or any(c.isspace() or c in "{}$\"'" for c in image):
+    if not image or _NOT_A_REFERENCE.search(image):
         return None
     name, _, digest = image.partition("@")
     first, _, rest = name.partition("/")
@@ -122,11 +125,17 @@ class ImageFacts:
         return "runs as root" + (" (no USER)" if not self.user else f" (USER {self.user})")
 
     def matches(self, reference: Reference) -> bool:
-        name, _, tag = self.image.partition(":") if ":" in self.image.rsplit("/", 1)[-1] else (self.image, "", "")
-        wanted = parse_reference(name)
-        if wanted is None or wanted.name != reference.name:
+        name, tag = self._pattern
+        if name != reference.name:
             return False
         return not tag or (reference.tag is not None and fnmatch.fnmatchcase(reference.tag, tag))
+
+    @functools.cached_property
+    def _pattern(self) -> tuple[str | None, str]:
+        """The repository this entry is about and its tag glob ("" for every tag), parsed once."""
+        name, _, tag = self.image.partition(":") if ":" in self.image.rsplit("/", 1)[-1] else (self.image, "", "")
+        wanted = parse_reference(name)
+        return (wanted.name if wanted is not None else None), tag
 
     def to_entry(self) -> dict:
         """The entry as the YAML table writes it."""
@@ -154,9 +163,20 @@ class ImageTable:
     """
 
     entries: tuple[ImageFacts, ...] = ()
+    _looked_up: dict = field(default_factory=dict, compare=False, repr=False)
+    """Answers by image text: two transforms ask about every container's image."""
 
     def lookup(self, image: Any) -> ImageFacts | None:
-        reference = parse_reference(image) if isinstance(image, str) else None
+        if not isinstance(image, str):
+            return None
+        if image not in self._looked_up:
+            if len(self._looked_up) >= _LOOKUPS_KEPT:
+                self._looked_up.clear()
+            self._looked_up[image] = self._lookup(image)
+        return self._looked_up[image]
+
+    def _lookup(self, image: str) -> ImageFacts | None:
+        reference = parse_reference(image)
         if reference is None:
             return None
         exact = str(reference)
