@@ -31,9 +31,15 @@ def _profile(profile: str | Profile) -> Profile:
     return profile if isinstance(profile, Profile) else load_profile(profile)
 
 
-def harden(text: str, profile: str | Profile = DEFAULT_PROFILE, file: str = "<stdin>", stream: StreamIndex | None = None) -> Result:
-    """Harden a YAML stream given as text (``stream``: see ``engine.harden_text``)."""
-    hardened = harden_text(text, _profile(profile), file, stream)
+def harden(
+    text: str,
+    profile: str | Profile = DEFAULT_PROFILE,
+    file: str = "<stdin>",
+    stream: StreamIndex | None = None,
+    evidence: StreamIndex | None = None,
+) -> Result:
+    """Harden a YAML stream given as text (``stream``, ``evidence``: see ``engine.harden_text``)."""
+    hardened = harden_text(text, _profile(profile), file, stream, evidence)
     return Result(text, hardened.text, hardened.records, hardened.documents, hardened.changed_documents)
 
 
@@ -42,9 +48,11 @@ class BytesResult(Result):
     output_bytes: bytes = b""
 
 
-def harden_bytes(data: bytes, profile: str | Profile = DEFAULT_PROFILE, file: str = "<stdin>") -> BytesResult:
+def harden_bytes(
+    data: bytes, profile: str | Profile = DEFAULT_PROFILE, file: str = "<stdin>", evidence: StreamIndex | None = None
+) -> BytesResult:
     """Harden a YAML stream given as bytes; the output keeps the input's encoding and BOM."""
     text, encoding = decode(data, file)
-    result = harden(text, profile, file)
+    result = harden(text, profile, file, evidence=evidence)
     output = data if not result.changed else encode(result.output, encoding)
     return BytesResult(result.input, result.output, result.records, result.documents, result.changed_documents, output)

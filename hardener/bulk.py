@@ -29,6 +29,7 @@ from hardener.files import deferred_signals, read_input, read_snapshot
 from hardener.model import SKIP, Record
 from hardener.profile import Profile
 from hardener.runner import Outcome, WriteBack, keep_for
+from hardener.streamindex import RunEvidence
 from hardener.walk import Input, Skip
 
 
@@ -41,18 +42,19 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def harden_one(item: Input, profile: Profile, write_back: WriteBack | None = None) -> Outcome:
+def harden_one(item: Input, profile: Profile, write_back: WriteBack | None = None, evidence: RunEvidence | None = None) -> Outcome:
     """Read, triage and harden one input; every failure is kept on the outcome, never raised.
 
-    With ``write_back``, the result keeps only what that write-back needs.
+    With ``write_back``, the result keeps only what that write-back needs;
+    ``evidence`` is what the files of its directory prove (``streamindex.RunEvidence``).
     """
-    outcome = _harden_one(item, item.profile or profile, write_back)
+    outcome = _harden_one(item, item.profile or profile, write_back, evidence)
     if write_back is not None and outcome.result is not None:
         outcome.result = keep_for(write_back, outcome.result)
     return outcome
 
 
-def _harden_one(item: Input, profile: Profile, write_back: WriteBack | None) -> Outcome:
+def _harden_one(item: Input, profile: Profile, write_back: WriteBack | None, evidence: RunEvidence | None) -> Outcome:
     from hardener.api import harden_bytes
     from hardener.textio import decode
     from hardener.triage import EMPTY, NOT_KUBERNETES, kustomize_patch, looks_like_kubernetes, unrendered_template
@@ -73,7 +75,8 @@ def _harden_one(item: Input, profile: Profile, write_back: WriteBack | None) -> 
             skip = unrendered_template(text, outcome.label)
             if skip is not None:
                 return _skipped(outcome, skip)
-        outcome.result = harden_bytes(data, profile, file=outcome.label)
+        own = evidence.for_file(item.name) if evidence is not None else None
+        outcome.result = harden_bytes(data, profile, file=outcome.label, evidence=own)
         if item.walked and not outcome.result.changed and not outcome.result.records:
             if not text.strip():
                 return _skipped(outcome, EMPTY)
@@ -119,11 +122,12 @@ MIN_FILES_FOR_WORKERS = 8
 
 _worker_profile: Profile | None = None
 _worker_write_back: WriteBack | None = None
+_worker_evidence: RunEvidence | None = None
 
 
-def _init_worker(profile: Profile, write_back: WriteBack | None) -> None:
-    global _worker_profile, _worker_write_back
-    _worker_profile, _worker_write_back = profile, write_back
+def _init_worker(profile: Profile, write_back: WriteBack | None, evidence: RunEvidence | None) -> None:
+    global _worker_profile, _worker_write_back, _worker_evidence
+    _worker_profile, _worker_write_back, _worker_evidence = profile, write_back, evidence
     _die_with_parent()
 
 
@@ -173,7 +177,7 @@ def _stop_workers(pool) -> None:
 
 def _harden_batch_in_worker(batch: list[tuple[int, Input]]) -> list[tuple[int, Outcome]]:
     assert _worker_profile is not None
-    return [(index, harden_one(item, _worker_profile, _worker_write_back)) for index, item in batch]
+    return [(index, harden_one(item, _worker_profile, _worker_write_back, _worker_evidence)) for index, item in batch]
 
 
 def harden_many(
@@ -182,13 +186,14 @@ def harden_many(
     jobs: int = 1,
     on_done: Callable[[], None] | None = None,
     write_back: WriteBack | None = None,
+    evidence: RunEvidence | None = None,
 ) -> Iterator[Outcome]:
-    """Outcomes of ``items`` in their order, using up to ``jobs`` processes."""
+    """Outcomes of ``items`` in their order, using up to ``jobs`` processes (``evidence``: see ``harden_one``)."""
     done = on_done or (lambda: None)
     workers = min(jobs, len(items))
     if workers <= 1 or len(items) < MIN_FILES_FOR_WORKERS:
         for item in items:
-            outcome = harden_one(item, profile, write_back)
+            outcome = harden_one(item, profile, write_back, evidence)
             done()
             yield outcome
         return
@@ -196,7 +201,7 @@ def harden_many(
 
     slots: list[Outcome | None] = [None] * len(items)
     next_out = 0
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(profile, write_back)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(profile, write_back, evidence)) as pool:
         try:
             with deferred_signals():  # workers start here: a signal in an at-fork callback would be lost
                 pending = [pool.submit(_harden_batch_in_worker, batch) for batch in _batches(items, workers)]

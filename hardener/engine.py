@@ -44,15 +44,19 @@ class StreamResult:
     changed_documents: list[int] = field(default_factory=list)
 
 
-def harden_text(text: str, profile: Profile, file: str = "<stdin>", stream: StreamIndex | None = None) -> StreamResult:
+def harden_text(
+    text: str, profile: Profile, file: str = "<stdin>", stream: StreamIndex | None = None, evidence: StreamIndex | None = None
+) -> StreamResult:
     """Harden every workload in ``text``; raise InputError for input we cannot read.
 
     ``stream`` is a stream index built by the caller when ``text`` is one
-    piece of a larger stream (a KRM function hardens item by item).
+    piece of a larger stream (a KRM function hardens item by item);
+    ``evidence`` is what the other files of the run give (``index_files``),
+    to which this text's own documents are added.
     """
     chunks = split(text)
     if stream is None and needs_stream_index(profile):
-        stream = index_stream(chunks, file)
+        stream = index_stream(chunks, file, evidence)
     hardener = DocumentHardener(profile, file, detect_newline(text), stream)
     result = StreamResult(text="".join([hardener.harden(chunk) for chunk in chunks]))
     result.records, result.documents, result.changed_documents = hardener.records, hardener.documents, hardener.changed_documents

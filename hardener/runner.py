@@ -20,6 +20,7 @@ from hardener.gate import CHECK_DEFAULT, FIX_DEFAULT, Tally, failure, registry_s
 from hardener.interrupt import check as check_interrupted
 from hardener.model import CHANGE, FINDING, Record, RecordViews, plural
 from hardener.profile import Profile
+from hardener.streamindex import RunEvidence
 from hardener.walk import SUFFIXES, Input, Skip, collect
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR = 0, 1, 2, 123
@@ -157,6 +158,21 @@ class RunSummary:
             self.spool.close()  # type: ignore[attr-defined]
 
 
+def run_evidence(items: list[Input], profile: Profile) -> RunEvidence | None:
+    """What the files of each directory prove for each other (bindings, ServiceAccounts), when a transform asks.
+
+    See ``streamindex.RunEvidence``. Read before hardening starts, so every
+    file, in any worker, sees the same facts and ``--jobs N`` changes nothing.
+    """
+    from hardener.engine import needs_stream_index
+    from hardener.streamindex import index_files
+
+    files = [item.name for item in items if item.name != STDIN and item.skip is None and item.chart is None]
+    if len(files) < 2 or not any(needs_stream_index(item.profile or profile) for item in items):
+        return None
+    return index_files(files)
+
+
 def collect_inputs(paths: list[str], chart_values: bool = False) -> list[Input]:
     """The inputs to read: the given paths with directories walked, or standard input."""
     return collect(paths, chart_values)
@@ -169,6 +185,7 @@ def harden_inputs(
     on_done=None,
     write_back: WriteBack | None = None,
     summary: RunSummary | None = None,
+    evidence: RunEvidence | None = None,
 ) -> RunSummary:
     """Harden every input (in ``jobs`` processes) into ``summary``; an error stops that input only.
 
@@ -180,14 +197,21 @@ def harden_inputs(
 
     summary = summary if summary is not None else RunSummary()
     inputs = [Input(item) if isinstance(item, str) else item for item in items]
-    for outcome in harden_many(inputs, profile, jobs, on_done, write_back):
+    for outcome in harden_many(inputs, profile, jobs, on_done, write_back, evidence):
         summary.add(outcome)
         check_interrupted()
     return summary
 
 
 def stream_inputs(
-    items: list[Input], profile: Profile, sink: IO[bytes], *, keep_records: bool, on_done=None, summary: RunSummary | None = None
+    items: list[Input],
+    profile: Profile,
+    sink: IO[bytes],
+    *,
+    keep_records: bool,
+    on_done=None,
+    summary: RunSummary | None = None,
+    evidence: RunEvidence | None = None,
 ) -> RunSummary:
     """Harden every input into ``sink`` document by document (filter mode); an error stops that input only.
 
@@ -209,7 +233,13 @@ def stream_inputs(
             handle = open_input(item.name)
             try:
                 outcome.result = harden_stream(
-                    handle, item.profile or profile, sink, file=outcome.label, keep_records=keep_records, on_records=on_records
+                    handle,
+                    item.profile or profile,
+                    sink,
+                    file=outcome.label,
+                    keep_records=keep_records,
+                    on_records=on_records,
+                    evidence=evidence.for_file(item.name) if evidence is not None else None,
                 )
                 outcome.result.records = kept
             finally:
@@ -361,14 +391,15 @@ def _run(
     summary = RunSummary(spool=RecordSpool() if keep_records and write_back is not WriteBack.DIFF else None)
     spool = None  # a streaming filter's output, held until every input has succeeded
     try:
+        evidence = run_evidence(items, profile)
         with progress(len(items), info) as advance:
             if streams:
                 from hardener.streaming import new_spool
 
                 spool = new_spool() if write_back is WriteBack.STDOUT else _NullSink()
-                stream_inputs(items, profile, spool, keep_records=keep_records, on_done=advance, summary=summary)
+                stream_inputs(items, profile, spool, keep_records=keep_records, on_done=advance, summary=summary, evidence=evidence)
             else:
-                harden_inputs(items, profile, jobs, advance, write_back, summary)
+                harden_inputs(items, profile, jobs, advance, write_back, summary, evidence)
         internal = [o for o in summary.errors if isinstance(o.error, InternalError)]
         if internal:
             for outcome in internal:

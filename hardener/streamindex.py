@@ -13,6 +13,7 @@ for it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -92,6 +93,10 @@ class StreamIndex:
                 return candidate, False
         raise InputError(f"cannot find a free service-account name for {workload_kind} {workload_name}")
 
+    def copy(self) -> "StreamIndex":
+        """The same facts for another stream of the run; generated names stay that stream's own."""
+        return StreamIndex(dict(self.service_accounts), {key: list(found) for key, found in self.bindings.items()})
+
     def add(self, document: Any) -> None:
         """Take the facts of one document (or the objects of a List) into the index."""
         for _path, obj in locate_objects(document):
@@ -156,12 +161,60 @@ def index_document(index: StreamIndex, chunk: Chunk, file: str) -> None:
         pass  # the main pass reports it, or passes a template through
 
 
-def index_stream(chunks: Iterable[Chunk], file: str) -> StreamIndex:
-    """The index of every chunk of a stream."""
-    index = StreamIndex()
+def index_stream(chunks: Iterable[Chunk], file: str, evidence: StreamIndex | None = None) -> StreamIndex:
+    """The index of every chunk of a stream, added to what the run's other files give (``evidence``)."""
+    index = evidence.copy() if evidence is not None else StreamIndex()
     for chunk in chunks:
         index_document(index, chunk, file)
     return index
+
+
+@dataclass
+class RunEvidence:
+    """What the files of one directory prove for each other, for every directory of a run.
+
+    ``kubectl apply -f DIR`` applies a directory's files together, and a
+    directory usually keeps its RoleBinding in one file and its Deployment in
+    another (kube-prometheus, most hand-written repositories); judged file by
+    file, the Deployment would lose a token its binding proves it uses. The
+    scope is the directory, not the run: a repository holds unrelated
+    applications, and a binding without a namespace (helm's output) would
+    otherwise match every workload of that account's name anywhere.
+    """
+
+    by_directory: dict[str, StreamIndex] = field(default_factory=dict)
+
+    def for_file(self, name: str) -> StreamIndex | None:
+        """The evidence of ``name``'s directory (its own documents included), or None."""
+        return self.by_directory.get(os.path.dirname(os.path.abspath(name)))
+
+
+def index_files(names: Iterable[str]) -> RunEvidence:
+    """The evidence of every directory that holds two or more of ``names``.
+
+    A file that cannot be read is left to the main pass, which reports it.
+    """
+    from hardener.stream import split
+    from hardener.textio import decode
+
+    directories: dict[str, list[str]] = {}
+    for name in names:
+        directories.setdefault(os.path.dirname(os.path.abspath(name)), []).append(name)
+    evidence = RunEvidence()
+    for directory, files in directories.items():
+        if len(files) < 2:
+            continue  # a lone file indexes itself as it is hardened
+        index = evidence.by_directory[directory] = StreamIndex()
+        for name in files:
+            try:
+                with open(name, "rb") as handle:
+                    text, _ = decode(handle.read(), name)
+            except (OSError, InputError):
+                continue
+            if wants_indexing(text):
+                for chunk in split(text):
+                    index_document(index, chunk, name)
+    return evidence
 
 
 def index_objects(documents: list) -> StreamIndex:

@@ -136,6 +136,7 @@ def harden_stream(
     file: str = "<stdin>",
     keep_records: bool = True,
     on_records: Callable[[list[Record]], None] | None = None,
+    evidence: StreamIndex | None = None,
 ) -> StreamedResult:
     """Harden the YAML stream read from ``handle`` into ``sink``, one document at a time.
 
@@ -146,6 +147,7 @@ def harden_stream(
     ``on_records``, each document's records (all of them, or with
     ``keep_records=False`` its error findings) are handed over as soon as it
     is done, to a spool on disk, instead of being kept on the result.
+    ``evidence``: what the run's other files give the index (``index_files``).
     """
     lines = DecodedLines(handle, file)
     line_iter = iter(lines)
@@ -161,7 +163,7 @@ def harden_stream(
     chunks: Iterator[Chunk] = iter_chunks(all_lines())
     index = None
     if needs_stream_index(profile):
-        index, spool = StreamIndex(), ChunkSpool()
+        index, spool = (evidence.copy() if evidence is not None else StreamIndex()), ChunkSpool()
         for chunk in chunks:
             index_document(index, chunk, file)
             spool.add(chunk)

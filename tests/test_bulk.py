@@ -108,7 +108,9 @@ def corpus_repo(tmp_path: Path) -> tuple[Path, set[str]]:
     root = tmp_path / "repo"
     corpus = set()
     for source in corpus_files():
-        relative = "deploy/" + source.relative_to(CORPUS).as_posix()
+        # Each in a directory of its own, as in the repositories they come from: files of one
+        # directory are evidence for each other (a binding in one keeps another's token).
+        relative = f"deploy/{source.relative_to(CORPUS).parent.as_posix()}/{source.stem}/{source.name}"
         write(root, relative, source.read_bytes())  # plain, writable copies (the corpus is read-only)
         corpus.add(relative)
     for relative, text in NOT_KUBERNETES.items():

@@ -97,3 +97,54 @@ def test_a_cluster_role_binding_to_the_account_keeps_its_token_with_a_warning_th
     (kept,) = [f for f in report["findings"] if f["transform"] == "automount-service-account-token"]
     assert kept["severity"] == "warning" and kept["name"] == "metrics-server"
     assert "ClusterRoleBinding metrics-server:system:auth-delegator (ClusterRole system:auth-delegator)" in kept["message"]
+
+
+WORKLOAD, BINDING = BOUND.split("---\n")
+
+
+def _hardener(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hardener", *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_binding_in_another_file_of_the_run_keeps_the_token(tmp_path, jobs):
+    """kubectl apply -f DIR applies the files together: a binding in rbac.yaml is evidence for deployment.yaml.
+
+    With nine files and two jobs, the files are hardened in worker processes, which see the same evidence.
+    """
+    (tmp_path / "deployment.yaml").write_text(WORKLOAD)
+    (tmp_path / "rbac.yaml").write_text(BINDING)
+    for number in range(7):  # enough files for worker processes
+        (tmp_path / f"config-{number}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{number}\n")
+    check = _hardener("check", "--jobs", jobs, ".", cwd=tmp_path)
+    assert "deployment.yaml:8:5: automount-service-account-token warning: Kept the service-account token: its ServiceAccount " \
+        "metrics-server is bound by ClusterRoleBinding metrics-server:system:auth-delegator" in check.stdout
+    assert "automountServiceAccountToken to false" not in check.stdout
+    result = _hardener("fix", "-w", "--jobs", jobs, ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    hardened = (tmp_path / "deployment.yaml").read_text()
+    assert "runAsNonRoot: true" in hardened and "automountServiceAccountToken" not in hardened
+    assert (tmp_path / "rbac.yaml").read_text() == BINDING
+
+
+def test_files_named_together_on_the_command_line_are_evidence_for_each_other(tmp_path):
+    (tmp_path / "deployment.yaml").write_text(WORKLOAD)
+    (tmp_path / "rbac.yaml").write_text(BINDING)
+    together = _hardener("fix", "deployment.yaml", "rbac.yaml", cwd=tmp_path)
+    assert together.returncode == 0, together.stderr
+    assert "runAsNonRoot: true" in together.stdout and "automountServiceAccountToken" not in together.stdout
+    alone = _hardener("fix", "deployment.yaml", cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr
+    assert "automountServiceAccountToken: false" in alone.stdout, "without the binding nothing proves the token is used"
+
+
+def test_a_binding_in_another_directory_is_no_evidence(tmp_path):
+    """A repository holds unrelated applications: evidence stays within a directory."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "app" / "deployment.yaml").write_text(WORKLOAD)
+    (tmp_path / "app" / "service.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n")
+    (tmp_path / "other" / "rbac.yaml").write_text(BINDING)
+    result = _hardener("fix", "-w", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "automountServiceAccountToken: false" in (tmp_path / "app" / "deployment.yaml").read_text()
