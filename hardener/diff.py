@@ -165,9 +165,11 @@ class _Notes:
         return out
 
     def remaining(self) -> list[str]:
-        """Findings about lines no hunk shows, each with its line."""
+        """Findings about lines no hunk shows, each with its line, in line order."""
         out = []
-        for finding in self.findings:
+        from hardener.report.text import sorted_by_line
+
+        for finding in sorted_by_line(self.findings):
             if id(finding) not in self.placed_findings:
                 out += _explain([finding], at=True)
         return out

@@ -428,9 +428,9 @@ def _run(
         if reason is None:
             return EXIT_OK
         if not diagnostics and (not report or report_file):  # a report on stderr says it all, and must stay parseable
-            from hardener.report.text import record_line
+            from hardener.report.text import record_line, sorted_by_line
 
-            for record in error_findings(summary):
+            for record in sorted_by_line(error_findings(summary)):
                 info.write(record_line(record) + "\n")
         if not report or report_file:
             info.write(f"hardener: failed (--fail-on {level}): {reason}\n")

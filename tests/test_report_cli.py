@@ -398,3 +398,43 @@ def test_the_explained_diff_shows_each_finding_after_the_line_it_is_about(tmp_pa
     assert lines[volume + 1].startswith("#  ^ restricted-volume-types error: Volume data uses hostPath")
     # a finding about a line no hunk shows comes last, with its line
     assert lines[-2].startswith("#  ^ line 5: dedicated-service-account ") and lines[-1].startswith("#      why: ")
+
+
+FINDINGS_FAR_FROM_CHANGES = b"""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  serviceAccountName: p
+  containers:
+  - name: c
+    image: registry.example/c:1
+    securityContext:
+      runAsNonRoot: true
+      allowPrivilegeEscalation: false
+      readOnlyRootFilesystem: true
+      seccompProfile: {type: RuntimeDefault}
+      capabilities:
+        add: [NET_ADMIN, SYS_ADMIN]
+        drop: [ALL]
+    env:
+    - {name: A, value: "1"}
+    - {name: B, value: "2"}
+    - {name: C, value: "3"}
+    - {name: D, value: "4"}
+    volumeMounts:
+    - {name: tmp, mountPath: /tmp}
+  volumes:
+  - {name: tmp, emptyDir: {}}
+"""
+
+
+def test_findings_no_hunk_shows_come_last_in_line_order(tmp_path):
+    (tmp_path / "pod.yaml").write_bytes(FINDINGS_FAR_FROM_CHANGES)
+    lines = hardener("fix", "--diff", "--explain", "pod.yaml", cwd=tmp_path).stdout.decode().splitlines()
+    placed = [line for line in lines if line.startswith("#  ^ line ")]
+    assert [line.split(":")[0] for line in placed] == ["#  ^ line 16", "#  ^ line 16"]
+    assert "NET_ADMIN" in placed[0] and "SYS_ADMIN" in placed[1], "by column on the same line"
+    errors = hardener("fix", "pod.yaml", cwd=tmp_path).stderr.decode().splitlines()
+    assert [line.split(" ")[0] for line in errors[:2]] == ["pod.yaml:16:15:", "pod.yaml:16:26:"], "the gate's lines too"

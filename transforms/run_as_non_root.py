@@ -107,7 +107,7 @@ class RunAsNonRoot(Transform):
         if refused:
             for container, verdict in refused:
                 pod.finding(
-                    f"runAsNonRoot not set: container {container.name} {verdict.reason}",
+                    f"runAsNonRoot: true not applied: container {container.name} {verdict.reason}",
                     ("securityContext", "runAsNonRoot"), container, guidance=verdict.guidance,
                 )
             return
