@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from hardener.yamlnodes import MERGE_TAG
+
 _NULLS = {"", "~", "null", "Null", "NULL"}
 PROPERTY = re.compile(r"(?:&[^\s,\[\]{}]+|!<[^>]*>|![^\s,\[\]{}]*)[ \t]*")
 _ALIAS = re.compile(r"\*([^\s,\[\]{}]+)")
@@ -126,6 +128,7 @@ class Layout:
         self.text = text
         self.root = root
         self.occurrences: dict[int, list[Occurrence]] = {}
+        self._keys: dict[int, tuple[dict[str, int], bool]] = {}
         self.has_aliases = root is not None and "&" in text and "*" in text
         if self.has_aliases:
             self._index()
@@ -148,6 +151,31 @@ class Layout:
                     stack.append((node, ("key", index), key))
             elif isinstance(node, SequenceNode):
                 stack.extend((node, index, item) for index, item in reversed(list(enumerate(node.value))))
+
+    def own_keys(self, mapping: MappingNode) -> tuple[dict[str, int], bool]:
+        """``mapping``'s own keys (key text -> pair index, the last wins) and whether it has a merge key.
+
+        Built once per mapping and kept for the layout's life (one document,
+        whose node graph does not change: un-sharing composes a new one and
+        makes a new layout). Every edit's path is walked from the root, twice
+        when there are aliases, and the paths of one pod share most of their
+        steps: scanning each mapping's keys at every step cost more than the
+        splicing. Only a scalar key counts, and a ``<<`` tagged as a merge key
+        is no key of the mapping's own (as in ``mapping_get``).
+        """
+        found = self._keys.get(id(mapping))
+        if found is None:
+            slots: dict[str, int] = {}
+            merge = False
+            for index, (key_node, _) in enumerate(mapping.value):
+                if not isinstance(key_node, ScalarNode):
+                    continue
+                if key_node.value == "<<" and key_node.tag == MERGE_TAG:
+                    merge = True
+                else:
+                    slots[key_node.value] = index
+            found = self._keys[id(mapping)] = (slots, merge)
+        return found
 
     def is_shared(self, node: Node) -> bool:
         return self.has_aliases and len(self.occurrences.get(id(node), ())) > 1

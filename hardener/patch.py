@@ -250,8 +250,8 @@ def walk(layout: Layout, path: Path, removed: set[tuple[int, Any]] = frozenset()
             trail.append(Step(None, child, node, step, position + 1, False))
             node = child
             continue
-        found, hops = _own_pair(node, step), ()
-        if found is None and isinstance(node, MappingNode) and _has_merge_key(node):
+        found, hops = _own_pair(layout, node, step), ()
+        if found is None and isinstance(node, MappingNode) and layout.own_keys(node)[1]:
             found, hops = _merged_pair(layout, node, step)
         if found is None or (id(found[2]), found[1]) in removed:
             return trail, path[position:]
@@ -262,19 +262,12 @@ def walk(layout: Layout, path: Path, removed: set[tuple[int, Any]] = frozenset()
     return trail, ()
 
 
-def _own_pair(node: Node, key: str) -> tuple[Node, int, Node] | None:
+def _own_pair(layout: Layout, node: Node, key: str) -> tuple[Node, int, Node] | None:
     """(key node, pair index, mapping) of ``key`` among the mapping's own keys; the last wins."""
     if not isinstance(node, MappingNode):
         return None
-    found = None
-    for index, (key_node, _) in enumerate(node.value):  # the same test as mapping_get
-        if key_node.value == key and isinstance(key_node, ScalarNode) and (key != "<<" or key_node.tag != MERGE_TAG):
-            found = index
+    found = layout.own_keys(node)[0].get(key)
     return None if found is None else (node.value[found][0], found, node)
-
-
-def _has_merge_key(node: MappingNode) -> bool:
-    return any(key_node.value == "<<" and _is_merge_key(key_node) for key_node, _ in node.value)
 
 
 def _merged_pair(layout: Layout, node: MappingNode, key: str) -> tuple[tuple[Node, int, Node] | None, list[Step]]:
@@ -291,7 +284,7 @@ def _merged_pair(layout: Layout, node: MappingNode, key: str) -> tuple[tuple[Nod
                 continue
             if layout.is_shared(source) or layout.is_shared(value):
                 return None, []  # shared with other places: a key of the mapping's own overrides it
-            found = _own_pair(source, key)
+            found = _own_pair(layout, source, key)
             deeper: list[Step] = []
             if found is None:
                 found, deeper = _merged_pair(layout, source, key)
