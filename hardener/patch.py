@@ -165,7 +165,7 @@ def _splice(layout: Layout, edits: list[Edit], style: Style, rewrite: dict[int, 
         trail, remaining = walk(layout, edit.path, removed)
         step = trail[-1]
         key, node = step.key, step.node
-        outer = next((s.node for s in trail if id(s.node) in rewrite), None)
+        outer = next((s.node for s in trail if id(s.node) in rewrite), None) if rewrite else None
         if outer is not None:  # inside a flow collection rewritten whole
             plan = flows.setdefault(id(outer), FlowPlan(layout, outer, style))
             spans.append(plan.add(edit, trail, remaining, removed))
@@ -255,7 +255,8 @@ def walk(layout: Layout, path: Path, removed: set[tuple[int, Any]] = frozenset()
             found, hops = _merged_pair(layout, node, step)
         if found is None or (id(found[2]), found[1]) in removed:
             return trail, path[position:]
-        trail.extend(Step(hop.key, hop.node, hop.parent, hop.slot, position, hop.merge) for hop in hops)
+        if hops:  # a merge key's hops (rare): no generator for the other steps
+            trail.extend(Step(hop.key, hop.node, hop.parent, hop.slot, position, hop.merge) for hop in hops)
         key_node, value_node = found[2].value[found[1]]
         trail.append(Step(key_node, value_node, found[2], found[1], position + 1, False))
         node = value_node
