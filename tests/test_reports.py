@@ -451,3 +451,19 @@ def _every_run_of_changed_lines_is_explained_in_its_hunk(lines: list[str], label
         elif line.startswith("@@") or line.startswith("# "):
             assert not waiting, f"{label}: a hunk ends with changes no line explains"
     assert not waiting, f"{label}: the diff ends with changes no line explains"
+
+
+def test_what_to_verify_names_what_hardener_knows_about_each_workload(tmp_path):
+    """A record's own guidance (an image's writable paths, with its source) is the reviewer's task; a
+    note given for every workload of its transform is said once, without listing them again."""
+    nginx = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: nginx:1.27\n"
+    app = nginx.replace("name: web", "name: app").replace("nginx:1.27", "registry.example/app:1")
+    (tmp_path / "web.yaml").write_text(nginx)
+    (tmp_path / "app.yaml").write_text(app)
+    body = render("markdown", harden_inputs([str(tmp_path / "app.yaml"), str(tmp_path / "web.yaml")], load_profile("restricted")))
+    checklist = body.split("### What to verify before merging", 1)[1].split("\n- [ ] ")
+    (mounts,) = [item for item in checklist if item.startswith("**Mount the root filesystem read-only**")]
+    assert "  - Also: Image nginx:1.27 writes /var/cache/nginx, /var/run (source: https://github.com/nginxinc/docker-nginx/" in mounts
+    assert mounts.count("Pod `web`") == 2, "listed with its file, and again beside the note about its image"
+    every = [line for line in mounts.splitlines() if line.startswith("  - Also: An emptyDir hides what the image has at its path")]
+    assert len(every) == 1 and "Pod" not in every[0], "given for both pods: said once, not listed"

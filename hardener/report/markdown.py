@@ -145,30 +145,44 @@ class _Places:
     """Where one transform's may-break fixes are: the first files with their workloads, and how many in all.
 
     A file's records come together, so only the current file's workloads are held to count them.
+    A record's own guidance (what hardener knows about this image, this command) is what the
+    reviewer must check: each distinct text is kept once (up to ``limit``) with the first places
+    it applies to.
     """
 
     limit: int | None
     files: dict[str, list[str]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    """A record's own guidance -> the first places (``file``: workload) it was given for."""
+    note_counts: dict[str, int] = field(default_factory=dict)
+    """A record's own guidance -> how many places it was given for."""
     file_count: int = 0
     workload_count: int = 0
     unsafe: int = 0
     _current: str | None = None
     _current_workloads: set[tuple] = field(default_factory=set)
+    _current_notes: set[tuple] = field(default_factory=set)
 
     def add(self, file: str, record: Record) -> None:
         if file != self._current:
-            self._current, self._current_workloads = file, set()
+            self._current, self._current_workloads, self._current_notes = file, set(), set()
             self.file_count += 1
         key = (record.document, record.kind, record.namespace, record.name)
-        if key in self._current_workloads:
-            return
-        self._current_workloads.add(key)
-        self.workload_count += 1
-        what = _workload(record)
-        if file in self.files:
-            self.files[file].append(what)
-        elif self.limit is None or len(self.files) < self.limit:
-            self.files[file] = [what]
+        if key not in self._current_workloads:
+            self._current_workloads.add(key)
+            self.workload_count += 1
+            if file in self.files:
+                self.files[file].append(_workload(record))
+            elif self.limit is None or len(self.files) < self.limit:
+                self.files[file] = [_workload(record)]
+        own = record.guidance if record.guidance and record.guidance != transform_info(record.transform).guidance else None
+        if own and (own in self.notes or self.limit is None or len(self.notes) < self.limit):
+            places = self.notes.setdefault(own, [])
+            if (own, key) not in self._current_notes:
+                self._current_notes.add((own, key))
+                self.note_counts[own] = self.note_counts.get(own, 0) + 1
+                if self.limit is None or len(places) < self.limit:
+                    places.append(f"{code(file)}: {_workload(record)}")
 
 
 @dataclass
@@ -272,6 +286,9 @@ def _checklist(run: _Run) -> list[str]:
         if places.file_count > len(places.files):
             more = places.file_count - len(places.files)
             out.append(f"  - and {plural(more, 'more file')} (see *Changes by file*)")
+        for note, where in places.notes.items():  # said for every workload above: no need to list them again
+            every = places.note_counts[note] == places.workload_count
+            out.append(f"  - Also: {text(note)}" + ("" if every else f" ({'; '.join(where)})"))
     return out
 
 
