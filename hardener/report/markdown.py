@@ -2,7 +2,8 @@
 
 It leads with what a reviewer must act on: the summary, then *What to verify
 before merging* (every change that may break an application, grouped by
-transform, with the workloads it touched) and what hardener could not fix.
+transform, with the workloads it touched and what hardener knows about them)
+and what hardener could not fix.
 Then the details, one collapsed section per file, riskiest first (files with
 changes that may break and with errors), one table row per workload and
 transform listing its containers, field paths relative to the pod spec. Last,
