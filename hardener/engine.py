@@ -51,12 +51,13 @@ def harden_text(
 
     ``stream`` is a stream index built by the caller when ``text`` is one
     piece of a larger stream (a KRM function hardens item by item);
-    ``evidence`` is what the other files of the run give (``index_files``),
-    to which this text's own documents are added.
+    ``evidence`` is the index of the directory this text's file is in
+    (``RunEvidence.for_file``), its own documents included: a copy of it
+    serves, and the text is not indexed again.
     """
     chunks = split(text)
     if stream is None and needs_stream_index(profile):
-        stream = index_stream(chunks, file, evidence)
+        stream = evidence.copy() if evidence is not None else index_stream(chunks, file)
     hardener = DocumentHardener(profile, file, detect_newline(text), stream)
     result = StreamResult(text="".join([hardener.harden(chunk) for chunk in chunks]))
     result.records, result.documents, result.changed_documents = hardener.records, hardener.documents, hardener.changed_documents

@@ -161,9 +161,9 @@ def index_document(index: StreamIndex, chunk: Chunk, file: str) -> None:
         pass  # the main pass reports it, or passes a template through
 
 
-def index_stream(chunks: Iterable[Chunk], file: str, evidence: StreamIndex | None = None) -> StreamIndex:
-    """The index of every chunk of a stream, added to what the run's other files give (``evidence``)."""
-    index = evidence.copy() if evidence is not None else StreamIndex()
+def index_stream(chunks: Iterable[Chunk], file: str) -> StreamIndex:
+    """The index of every chunk of a stream."""
+    index = StreamIndex()
     for chunk in chunks:
         index_document(index, chunk, file)
     return index
@@ -185,7 +185,7 @@ class RunEvidence:
     by_directory: dict[str, StreamIndex] = field(default_factory=dict)
 
     def for_file(self, name: str) -> StreamIndex | None:
-        """The evidence of ``name``'s directory (its own documents included), or None."""
+        """The evidence of ``name``'s directory, its own documents included (so it need not be read for it again), or None."""
         return self.by_directory.get(os.path.dirname(os.path.abspath(name)))
 
 

@@ -147,7 +147,8 @@ def harden_stream(
     ``on_records``, each document's records (all of them, or with
     ``keep_records=False`` its error findings) are handed over as soon as it
     is done, to a spool on disk, instead of being kept on the result.
-    ``evidence``: what the run's other files give the index (``index_files``).
+    ``evidence``: the index of the file's directory, the file's own documents
+    included (``RunEvidence.for_file``); with it there is no first pass.
     """
     lines = DecodedLines(handle, file)
     line_iter = iter(lines)
@@ -162,8 +163,10 @@ def harden_stream(
 
     chunks: Iterator[Chunk] = iter_chunks(all_lines())
     index = None
-    if needs_stream_index(profile):
-        index, spool = (evidence.copy() if evidence is not None else StreamIndex()), ChunkSpool()
+    if needs_stream_index(profile) and evidence is not None:
+        index = evidence.copy()  # the run read this file's facts before it started
+    elif needs_stream_index(profile):
+        index, spool = StreamIndex(), ChunkSpool()
         for chunk in chunks:
             index_document(index, chunk, file)
             spool.add(chunk)
