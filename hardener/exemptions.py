@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hardener.errors import ProfileError
-from hardener.model import noun
+from hardener.model import unknown_keys
 
 SKIP_ANNOTATION = "hardener.dev/skip"
 REASON_ANNOTATION = "hardener.dev/skip-reason"
@@ -99,7 +99,7 @@ def parse_exemptions(raw: Any, source: str, known_ids) -> Exemptions:
         raise ProfileError(f"{where}: expected a mapping with namespaces and/or selectors")
     unknown = set(raw) - {"namespaces", "selectors"}
     if unknown:
-        raise ProfileError(f"{where}: unknown {noun(len(unknown), 'key')} {', '.join(sorted(map(str, unknown)))}; allowed: namespaces, selectors")
+        raise ProfileError(f"{where}: {unknown_keys(unknown, ('namespaces', 'selectors'))}")
     namespaces = raw.get("namespaces") or []
     if not isinstance(namespaces, list) or not all(isinstance(n, str) for n in namespaces):
         raise ProfileError(f"{where}: namespaces: expected a list of namespace names")
@@ -114,7 +114,7 @@ def _selector(raw: Any, where: str, known_ids) -> Selector:
         raise ProfileError(f"{where}: expected a mapping with matchLabels and/or matchExpressions")
     unknown = set(raw) - {"matchLabels", "matchExpressions", "reason", "transforms"}
     if unknown:
-        raise ProfileError(f"{where}: unknown {noun(len(unknown), 'key')} {', '.join(sorted(map(str, unknown)))}; allowed: matchLabels, matchExpressions, reason, transforms")
+        raise ProfileError(f"{where}: {unknown_keys(unknown, ('matchLabels', 'matchExpressions', 'reason', 'transforms'))}")
     labels = raw.get("matchLabels") or {}
     if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
         raise ProfileError(f"{where}: matchLabels: expected a mapping of label to string value")

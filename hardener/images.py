@@ -36,7 +36,7 @@ from importlib import resources
 from typing import Any, Iterable
 
 from hardener.errors import InputError, ProfileError
-from hardener.model import noun
+from hardener.model import unknown_keys
 from hardener.yamlnodes import compose, to_data
 
 _KEYS = {"image", "user", "runAsUser", "writable", "note", "source"}
@@ -213,7 +213,7 @@ def parse_entries(raw: Any, source: str) -> tuple[ImageFacts, ...]:
             raise ProfileError(f"{where}: expected a mapping with image, user and source")
         unknown = set(item) - _KEYS
         if unknown:
-            raise ProfileError(f"{where}: unknown {noun(len(unknown), 'key')} {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_KEYS))}")
+            raise ProfileError(f"{where}: {unknown_keys(unknown, sorted(_KEYS))}")
         for key in ("image", "source"):
             if not isinstance(item.get(key), str) or not item[key]:
                 raise ProfileError(f"{where}: {key}: required, a string")

@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from hardener.errors import ProfileError
-from hardener.model import noun
+from hardener.model import unknown_keys
 from hardener.workloads import BUILTIN_KINDS, WorkloadKind, api_group
 
 _STEP = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\[\*\])?$")
@@ -59,7 +59,7 @@ def parse_kinds(raw: Any, source: str) -> dict[tuple[str, str], dict]:
             raise ProfileError(f"{where}: expected a mapping with group, kind and podSpec")
         unknown = set(entry) - _KEYS
         if unknown:
-            raise ProfileError(f"{where}: unknown {noun(len(unknown), 'key')} {', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_KEYS))}")
+            raise ProfileError(f"{where}: {unknown_keys(unknown, sorted(_KEYS))}")
         group = entry.get("group")
         if group is None and isinstance(entry.get("apiVersion"), str):
             group = api_group(entry["apiVersion"])

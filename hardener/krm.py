@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hardener.errors import HardenerError, InputError, InternalError, ProfileError
-from hardener.model import CHANGE, SKIP, Record, noun
+from hardener.model import CHANGE, SKIP, Record, unknown_keys
 from hardener.profile import DEFAULT_PROFILE, Profile, load_profile, load_profile_from_mapping
 from hardener.workloads import locate_objects
 
@@ -87,7 +87,7 @@ def chosen_profile(config: Any, where: str = "functionConfig") -> Profile | None
             raise ConfigError(f"{where}: ConfigMap data must be a mapping")
         unknown = sorted(set(data) - {"profile"})
         if unknown:
-            raise ConfigError(f"{where}: ConfigMap data: unknown {noun(len(unknown), 'key')} {', '.join(map(str, unknown))}; allowed: profile")
+            raise ConfigError(f"{where}: ConfigMap data: {unknown_keys(unknown, ('profile',))}")
         if "profile" not in data:
             return None
         profile = data["profile"]
@@ -110,7 +110,7 @@ def _profile_from_spec(spec: Any, where: str) -> Profile | None:
         raise ConfigError(f"{where}: spec must be a mapping with 'profile', 'transforms' and/or 'unsafe-fixes'")
     unknown = sorted(set(map(str, spec)) - _SPEC_KEYS)
     if unknown:
-        raise ConfigError(f"{where}: spec: unknown {noun(len(unknown), 'key')} {', '.join(unknown)}; allowed: {', '.join(sorted(_SPEC_KEYS))}")
+        raise ConfigError(f"{where}: spec: {unknown_keys(unknown, sorted(_SPEC_KEYS))}")
     if spec.get("profile") is None and spec.get("transforms") is None and "unsafe-fixes" not in spec:
         return None
     name = spec.get("profile", DEFAULT_PROFILE)

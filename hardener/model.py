@@ -8,7 +8,7 @@ into splices; the reports render records.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 Path = tuple[Any, ...]
 
@@ -143,6 +143,15 @@ def format_path(path: Path) -> str:
 def noun(count: int, singular: str, plural_form: str | None = None) -> str:
     """The word for ``count`` things: ``key`` or ``keys``, ``fix`` or ``fixes``."""
     return singular if count == 1 else plural_form or singular + "s"
+
+
+def unknown_keys(found: Iterable[object], allowed: Iterable[str]) -> str:
+    """``unknown keys a, b; allowed: x, y``: one wording for stray keys in every file hardener reads.
+
+    ``found`` is sorted (as text); ``allowed`` is said in the order given.
+    """
+    names = sorted(map(str, found))
+    return f"unknown {noun(len(names), 'key')} {', '.join(names)}; allowed: {', '.join(allowed)}"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

@@ -31,7 +31,7 @@ from hardener.errors import InputError, ProfileError
 from hardener.exemptions import Exemptions, parse_exemptions
 from hardener.images import ImageFacts, ImageTable, parse_entries, shipped_table
 from hardener.kinds import parse_kinds, workload_kinds
-from hardener.model import noun, plural
+from hardener.model import plural, unknown_keys
 from hardener.registry import Registry, default_registry
 from hardener.textio import decode
 from hardener.transform import Transform
@@ -236,7 +236,7 @@ def _check(raw: Any, source: str, quiet: bool = False) -> dict:
         allowed = ", ".join(sorted(_TOP_LEVEL_KEYS))
         if quiet or not all(_KEY_NAME.fullmatch(key) for key in unknown):
             raise ProfileError(f"{source}: not a hardener profile: {plural(len(unknown), 'top-level key')} unknown to profiles; allowed: {allowed}")
-        raise ProfileError(f"{source}: unknown {noun(len(unknown), 'key')} {', '.join(unknown)}; allowed: {allowed}")
+        raise ProfileError(f"{source}: {unknown_keys(unknown, sorted(_TOP_LEVEL_KEYS))}")
     if raw.get("transforms") is not None and not isinstance(raw["transforms"], dict):
         raise ProfileError(f"{source}: 'transforms' must be a mapping of transform id to settings")
     return raw
