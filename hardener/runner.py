@@ -95,9 +95,14 @@ class Outcome:
         return "<stdin>" if self.name == STDIN else self.name
 
     @property
+    def counted(self) -> Tally | None:
+        """The gate's counts when the records are not on the result: spooled (``tally``), or a streamed result's own."""
+        return self.tally or getattr(self.result, "tally", None)
+
+    @property
     def change_count(self) -> int:
         """How many changes this input made (wherever its records are now)."""
-        counted = self.tally or getattr(self.result, "tally", None)
+        counted = self.counted
         return counted.changes if counted is not None else len(self.result.changes)
 
 
@@ -567,7 +572,7 @@ def run_tally(summary: RunSummary) -> Tally:
     safety = registry_safety()
     counted = Tally()
     for outcome in summary.results:
-        own = outcome.tally or getattr(outcome.result, "tally", None)
+        own = outcome.counted
         counted += own if own is not None else tally(outcome.result.records, safety)
     return counted
 
